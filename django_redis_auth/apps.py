@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DjangoRedisAuthConfig(AppConfig):
+    name = "django_redis_auth"
+    label = "django_redis_auth"
+    verbose_name = "Redis auth"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, receivers
+
+        checks.register()
+        receivers.connect()

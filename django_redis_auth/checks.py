@@ -1,0 +1,121 @@
+"""System checks for unsafe or inconsistent configuration (``manage.py check``).
+
+IDs are stable; each message has a hint saying how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register as register_check
+from django.core.exceptions import ImproperlyConfigured
+
+from .conf import SETTINGS_NAME, auth_settings
+
+AUTH_CLASS = "django_redis_auth.authentication.RedisJWTAuthentication"
+
+
+class Messages:
+    SETTINGS_INVALID = "DJANGO_REDIS_AUTH is invalid: {}"
+    NOT_REDIS = "Cache alias {!r} is not a django-redis cache."
+    IGNORE_EXCEPTIONS = "Cache alias {!r} swallows Redis errors (IGNORE_EXCEPTIONS)."
+    FAIL_OPEN = "FAIL_OPEN is on: while Redis is down, revoked tokens are accepted."
+    AUTH_CLASS_MISSING = "RedisJWTAuthentication is not in DEFAULT_AUTHENTICATION_CLASSES."
+    PLAIN_JWT_AUTH = "simplejwt's JWTAuthentication is in DEFAULT_AUTHENTICATION_CLASSES."
+    LIFETIMES = "ACCESS_TOKEN_LIFETIME is longer than REFRESH_TOKEN_LIFETIME."
+    BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist is installed."
+
+
+class Hints:
+    SETTINGS_INVALID = "Fix the DJANGO_REDIS_AUTH dict in settings.py."
+    NOT_REDIS = (
+        "Point CACHES[alias]['BACKEND'] at 'django_redis.cache.RedisCache', set "
+        "DJANGO_REDIS_AUTH['CACHE_ALIAS'] to such an alias, or set REDIS_CLIENT_FACTORY."
+    )
+    IGNORE_EXCEPTIONS = (
+        "Remove IGNORE_EXCEPTIONS from that alias (and DJANGO_REDIS_IGNORE_EXCEPTIONS), or give "
+        "django_redis_auth its own alias without it: a swallowed error reads as 'not revoked'."
+    )
+    FAIL_OPEN = "Set DJANGO_REDIS_AUTH['FAIL_OPEN'] = False unless availability beats revocation."
+    AUTH_CLASS_MISSING = f"Add {AUTH_CLASS!r} to REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES']."
+    PLAIN_JWT_AUTH = (
+        "Replace it with RedisJWTAuthentication: the plain class accepts revoked tokens."
+    )
+    LIFETIMES = "Make SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'] <= SIMPLE_JWT['REFRESH_TOKEN_LIFETIME']."
+    BLACKLIST_APP = (
+        "Remove it from INSTALLED_APPS: django_redis_auth revokes in Redis, and the blacklist "
+        "app would add database writes to every token issue."
+    )
+
+
+def _settings_error() -> list[Error]:
+    try:
+        for name in auth_settings.defaults:
+            getattr(auth_settings, name)
+    except ImproperlyConfigured as exc:
+        return [Error(Messages.SETTINGS_INVALID.format(exc), hint=Hints.SETTINGS_INVALID,
+                      id="django_redis_auth.E001")]
+    return []
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    return _settings_error()
+
+
+def check_redis_alias(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    if _settings_error():
+        return []
+    errors: list[Any] = []
+    alias = auth_settings.CACHE_ALIAS
+    config = settings.CACHES.get(alias)
+    if auth_settings.REDIS_CLIENT_FACTORY is None and (
+        config is None or not str(config.get("BACKEND", "")).startswith("django_redis.")
+    ):
+        errors.append(Error(Messages.NOT_REDIS.format(alias), hint=Hints.NOT_REDIS,
+                            id="django_redis_auth.E002"))
+    if config is not None and (
+        (config.get("OPTIONS") or {}).get("IGNORE_EXCEPTIONS")
+        or getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
+    ):
+        errors.append(Error(Messages.IGNORE_EXCEPTIONS.format(alias),
+                            hint=Hints.IGNORE_EXCEPTIONS, id="django_redis_auth.E003"))
+    return errors
+
+
+def check_fail_open(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    if _settings_error() or not auth_settings.FAIL_OPEN:
+        return []
+    return [Warning(Messages.FAIL_OPEN, hint=Hints.FAIL_OPEN, id="django_redis_auth.W001")]
+
+
+def check_drf(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    classes = list(
+        (getattr(settings, "REST_FRAMEWORK", {}) or {}).get("DEFAULT_AUTHENTICATION_CLASSES", [])
+    )
+    warnings: list[Any] = []
+    if AUTH_CLASS not in classes:
+        warnings.append(Warning(Messages.AUTH_CLASS_MISSING, hint=Hints.AUTH_CLASS_MISSING,
+                                id="django_redis_auth.W002"))
+    if "rest_framework_simplejwt.authentication.JWTAuthentication" in classes:
+        warnings.append(Warning(Messages.PLAIN_JWT_AUTH, hint=Hints.PLAIN_JWT_AUTH,
+                                id="django_redis_auth.W003"))
+    return warnings
+
+
+def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+    errors: list[Any] = []
+    if jwt_settings.ACCESS_TOKEN_LIFETIME > jwt_settings.REFRESH_TOKEN_LIFETIME:
+        errors.append(Error(Messages.LIFETIMES, hint=Hints.LIFETIMES, id="django_redis_auth.E004"))
+    if "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS:
+        errors.append(Warning(Messages.BLACKLIST_APP, hint=Hints.BLACKLIST_APP,
+                              id="django_redis_auth.W004"))
+    return errors
+
+
+def register() -> None:
+    for check in (check_settings, check_redis_alias, check_fail_open, check_simplejwt):
+        register_check(check, Tags.security)
+    register_check(check_drf, Tags.security)

@@ -1,0 +1,123 @@
+"""The ``DJANGO_REDIS_AUTH`` settings object.
+
+Values are read from ``django.conf.settings`` on first use and cached until Django's
+``setting_changed`` signal says otherwise, so ``override_settings`` works in tests and
+nothing touches settings at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+SETTINGS_NAME = "DJANGO_REDIS_AUTH"
+
+DEFAULTS: dict[str, Any] = {
+    # Django cache alias whose django-redis client holds every key of this package.
+    "CACHE_ALIAS": "default",
+    # Prepended to every Redis key; must not contain "{" or "}" (they delimit hash tags).
+    "KEY_PREFIX": "dra",
+    # Dotted path to a zero-argument callable returning a redis-py client (e.g. RedisCluster).
+    # ``None`` uses ``django_redis.get_redis_connection(CACHE_ALIAS)``.
+    "REDIS_CLIENT_FACTORY": None,
+    # One-time codes.
+    "CODE_LENGTH": 6,
+    "CODE_TTL": 600,  # seconds
+    "CODE_MAX_ATTEMPTS": 3,
+    "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
+    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour, all purposes
+    "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
+    # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
+    "OTP_HMAC_KEY": None,
+    # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
+    "SECOND_FACTOR": "optional",
+    # Refuse login (403 email_not_verified) until the email is verified.
+    "REQUIRE_VERIFIED_EMAIL": True,
+    # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
+    # request path in a background thread.
+    "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    # Seconds a user stays in the cache-aside user cache.
+    "USER_CACHE_TTL": 300,
+    # Accept tokens unchecked (logged) when Redis is down. Unsafe; off by default.
+    "FAIL_OPEN": False,
+}
+
+IMPORT_STRINGS = frozenset({"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"})
+SECOND_FACTOR_CHOICES = ("off", "optional", "required")
+
+
+class AuthSettings:
+    """Attribute access over ``settings.DJANGO_REDIS_AUTH`` with defaults, cached per value."""
+
+    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
+        self.defaults = defaults if defaults is not None else DEFAULTS
+        self._cache: dict[str, Any] = {}
+        self._user: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._user is None:
+            user = getattr(django_settings, SETTINGS_NAME, {}) or {}
+            if not isinstance(user, dict):
+                raise ImproperlyConfigured(f"{SETTINGS_NAME} must be a dict.")
+            unknown = sorted(set(user) - set(self.defaults))
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"Unknown {SETTINGS_NAME} setting(s): {', '.join(unknown)}. "
+                    f"Valid keys: {', '.join(sorted(self.defaults))}."
+                )
+            self._user = user
+        return self._user
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self.defaults:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        value = self.user_settings.get(name, self.defaults[name])
+        value = self._validate(name, value)
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            try:
+                value = import_string(value)
+            except ImportError as exc:
+                raise ImproperlyConfigured(
+                    f"{SETTINGS_NAME}[{name!r}] = {value!r} could not be imported: {exc}"
+                ) from exc
+        self._cache[name] = value
+        return value
+
+    def _validate(self, name: str, value: Any) -> Any:
+        if name == "KEY_PREFIX" and ("{" in value or "}" in value):
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}['KEY_PREFIX'] must not contain braces.")
+        if name == "SECOND_FACTOR" and value not in SECOND_FACTOR_CHOICES:
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['SECOND_FACTOR'] must be one of {SECOND_FACTOR_CHOICES}."
+            )
+        if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+        self._user = None
+
+
+auth_settings = AuthSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
+        auth_settings.reload()
+        # The Redis client and scripts depend on the alias / factory.
+        from . import store
+
+        store.reset()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,138 @@
+"""Error codes and the JSON error handler.
+
+Every error leaves as ``{"detail": "...", "code": "..."}``; validation errors add
+``"errors": {field: [...]}``. The codes below are part of the public contract.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+
+class AuthUnavailable(exceptions.APIException):
+    """Redis (the source of truth for revocation and codes) cannot be reached."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Authentication is temporarily unavailable. Try again shortly.")
+    default_code = "auth_unavailable"
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_detail = _("No active account found with the given credentials.")
+    default_code = "invalid_credentials"
+
+
+class EmailNotVerified(exceptions.PermissionDenied):
+    default_detail = _("Verify your email address before signing in.")
+    default_code = "email_not_verified"
+
+
+class TokenRevoked(exceptions.AuthenticationFailed):
+    default_detail = _("Token has been revoked. Sign in again.")
+    default_code = "token_revoked"
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    default_detail = _("Token is invalid or expired.")
+    default_code = "token_not_valid"
+
+
+class TokenReused(exceptions.AuthenticationFailed):
+    default_detail = _("Refresh token was already used; every token of this session is revoked.")
+    default_code = "token_reused"
+
+
+class RateLimited(exceptions.Throttled):
+    """429 with ``Retry-After`` (DRF sets the header from ``wait``)."""
+
+    default_detail = _("Too many requests. Try again later.")
+    default_code = "rate_limited"
+
+    def __init__(self, wait: float, code: str | None = None) -> None:
+        super().__init__(wait=max(1, math.ceil(wait)), code=code or self.default_code)
+        # Throttled appends "Expected available in N seconds." to the message; keep it stable.
+        self.detail = exceptions.ErrorDetail(str(self.default_detail), code or self.default_code)
+
+
+class InvalidCode(exceptions.APIException):
+    """Wrong, expired, used and unknown codes look alike: telling them apart would tell an
+    attacker whether an address has a pending code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The code is invalid or has expired.")
+    default_code = "invalid_code"
+
+
+class TooManyAttempts(InvalidCode):
+    default_detail = _("Too many wrong codes; this code is destroyed. Request a new one.")
+    default_code = "too_many_attempts"
+
+
+class PasswordInvalid(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("This password is not allowed.")
+    default_code = "password_invalid"
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__()
+        self.messages = messages
+
+
+def _first_code(detail: Any) -> str:
+    if isinstance(detail, exceptions.ErrorDetail):
+        return detail.code or "invalid"
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return "invalid"
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {k: _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(v) for v in detail]
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler giving every error the ``{"detail", "code"}`` shape."""
+    # Imported here: rest_framework.views imports the authentication classes, which import us.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ValidationError(_("Request body too large."), code="request_too_large")
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
+        code = _first_code(detail)
+        response.data = {
+            "detail": str(_("Invalid input.")),
+            "code": "invalid_input" if code == "invalid" else code,
+            "errors": _flatten(detail),
+        }
+        return response
+    if isinstance(exc, exceptions.ParseError):
+        response.data = {"detail": str(detail), "code": "malformed_request"}
+        return response
+    if isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    elif isinstance(detail, dict):
+        detail = detail.get("detail", exc.default_detail)
+    response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
+    if isinstance(exc, PasswordInvalid):
+        response.data["errors"] = {"new_password": exc.messages}
+    return response

@@ -1,0 +1,95 @@
+"""Every Redis key this package writes. The key layout lives here and nowhere else.
+
+All keys start with ``KEY_PREFIX`` (default ``dra``). Keys that belong to one user carry the
+hash tag ``{u<pk>}`` so Redis Cluster puts them in one slot and every multi-key command
+(the per-request MGET, the rotation script, logout's transaction) is single-slot.
+Keys that belong to an email address (codes, cooldowns, per-email caps) carry ``{e<digest>}``,
+a keyed digest of the normalised address, so the address itself never appears in Redis.
+
+==============================  ==========================  =================================
+key                             value                       expires
+==============================  ==========================  =================================
+``P:{uID}:epoch``               session epoch (random id)   refresh lifetime after the newest
+                                tokens must carry           token issue (PTTL only grows);
+                                                            *missing = every token refused*
+``P:{uID}:fam:FAMILY``          jti of the family's live    refresh lifetime after the last
+                                refresh token, or           rotation; revocation keeps the
+                                ``!revoked``                TTL, so it dies with the family
+``P:{uID}:jti:JTI``             ``1`` (single token         ``EXAT`` the token's own ``exp``
+                                revoked)
+``P:{uID}:user``                JSON of the user row        ``USER_CACHE_TTL``
+                                (never the password)
+``P:{eH}:otp:PURPOSE``          hash: digest, attempts,     ``CODE_TTL``
+                                created                     
+``P:{eH}:cd:PURPOSE``           resend cooldown flag        ``RESEND_COOLDOWN``
+``P:{eH}:n:HOUR``               codes issued this hour      end of the hour window
+``P:{iH}:n:HOUR``               codes issued to one client  end of the hour window
+                                IP this hour
+==============================  ==========================  =================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+
+from .conf import auth_settings
+
+REVOKED = "!revoked"
+
+
+def _p() -> str:
+    return auth_settings.KEY_PREFIX
+
+
+def user_tag(user_id: object) -> str:
+    return f"{_p()}:{{u{user_id}}}"
+
+
+def epoch(user_id: object) -> str:
+    return f"{user_tag(user_id)}:epoch"
+
+
+def family(user_id: object, family_id: str) -> str:
+    return f"{user_tag(user_id)}:fam:{family_id}"
+
+
+def revoked_jti(user_id: object, jti: str) -> str:
+    return f"{user_tag(user_id)}:jti:{jti}"
+
+
+def cached_user(user_id: object) -> str:
+    return f"{user_tag(user_id)}:user"
+
+
+def user_pattern() -> str:
+    """Glob matching every per-user key (for tests and admin tooling, never the hot path)."""
+    return f"{_p()}:{{u*"
+
+
+def _digest(kind: str, value: str) -> str:
+    # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs.
+    key = hashlib.sha256(f"django_redis_auth.keys:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def email_tag(email: str) -> str:
+    return f"{_p()}:{{e{_digest('email', email)}}}"
+
+
+def code(email: str, purpose: str) -> str:
+    return f"{email_tag(email)}:otp:{purpose}"
+
+
+def cooldown(email: str, purpose: str) -> str:
+    return f"{email_tag(email)}:cd:{purpose}"
+
+
+def email_counter(email: str, window: int) -> str:
+    return f"{email_tag(email)}:n:{window}"
+
+
+def ip_counter(ip: str, window: int) -> str:
+    return f"{_p()}:{{i{_digest('ip', ip)}}}:n:{window}"

@@ -1,0 +1,72 @@
+"""Keep Redis in step with the user table.
+
+* any save or delete drops the cached user (now, and again after commit so a reader that
+  refilled the cache from the pre-commit row cannot leave it stale);
+* a password change, deactivation or deletion revokes every session of the user. This runs
+  inside the save's transaction: if Redis is down the save fails and rolls back, rather than
+  committing a password change while the old sessions stay valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import post_delete, post_init, post_save
+
+from . import revocation, users_cache
+from .exceptions import AuthUnavailable
+
+logger = logging.getLogger("django_redis_auth")
+
+_SNAPSHOT = "_django_redis_auth_snapshot"
+
+
+def _snapshot(instance: Any) -> tuple[Any, Any]:
+    # __dict__ and not getattr: reading a deferred password would cost a query.
+    return instance.__dict__.get("password"), instance.__dict__.get("is_active")
+
+
+def _remember(sender: Any, instance: Any, **kwargs: Any) -> None:
+    instance.__dict__[_SNAPSHOT] = _snapshot(instance)
+
+
+def _invalidate_quietly(user_id: Any) -> None:
+    try:
+        users_cache.invalidate(user_id)
+    except AuthUnavailable:
+        # The entry expires within USER_CACHE_TTL; security-relevant changes also revoke.
+        logger.error("Could not drop cached user %s; it expires by TTL", user_id)
+
+
+def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    user_id = revocation.user_id_of(instance)
+    old_password, was_active = instance.__dict__.get(_SNAPSHOT, (None, None))
+    password, is_active = _snapshot(instance)
+    instance.__dict__[_SNAPSHOT] = (password, is_active)
+    if not created:
+        if password is not None and password != old_password:
+            revocation.revoke_user_id(user_id, reason="password_changed")
+        elif was_active is not False and is_active is False:
+            revocation.revoke_user_id(user_id, reason="deactivated")
+    _invalidate_quietly(user_id)
+    transaction.on_commit(lambda: _invalidate_quietly(user_id), using=kwargs.get("using"))
+
+
+def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    user_id = revocation.user_id_of(instance)
+    revocation.revoke_user_id(user_id, reason="deleted")
+    _invalidate_quietly(user_id)
+    transaction.on_commit(lambda: _invalidate_quietly(user_id), using=kwargs.get("using"))
+
+
+def connect() -> None:
+    model = get_user_model()
+    uid = "django_redis_auth"
+    post_init.connect(_remember, sender=model, dispatch_uid=f"{uid}.remember")
+    post_save.connect(_saved, sender=model, dispatch_uid=f"{uid}.saved")
+    post_delete.connect(_deleted, sender=model, dispatch_uid=f"{uid}.deleted")

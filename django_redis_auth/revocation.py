@@ -1,0 +1,163 @@
+"""JWT revocation state in Redis: session epochs, session families and revoked tokens.
+
+Why it is as safe as a database blacklist: every token carries its user's *session epoch*
+(claim ``epoch``) and a *family* id (claim ``fam``, one per sign-in, shared by every token
+that rotation derives from it). A token is accepted only while its user's epoch key holds
+the same value *and* its family key holds a live refresh jti. Revoking flips those values;
+losing Redis data deletes them; either way the token is refused. Nothing needs a cron: each
+record carries the TTL of the newest token that depends on it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import Token
+
+from . import keys, store
+from .exceptions import InvalidToken, TokenRevoked, TokenReused
+from .signals import tokens_revoked
+
+EPOCH_CLAIM = "epoch"
+FAMILY_CLAIM = "fam"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def user_id_of(user: Any) -> Any:
+    return getattr(user, jwt_settings.USER_ID_FIELD)
+
+
+def claims(token: Token) -> tuple[Any, str, str, str]:
+    """(user id, epoch, family, jti) of one of our tokens; 401 if it is not one."""
+    try:
+        return (
+            token[jwt_settings.USER_ID_CLAIM],
+            str(token[EPOCH_CLAIM]),
+            str(token[FAMILY_CLAIM]),
+            str(token[jwt_settings.JTI_CLAIM]),
+        )
+    except KeyError:
+        raise InvalidToken(_("Token was not issued by this service.")) from None
+
+
+def open_session(user_id: Any, refresh_jti: str, refresh_exp: int) -> tuple[str, str]:
+    """Start a session family for a fresh refresh token. Returns ``(epoch, family)``."""
+    family = secrets.token_urlsafe(12)
+    ttl_ms = max(1, refresh_exp * 1000 - _now_ms())
+    with store.guard():
+        epoch = store.script("open_session")(
+            keys=[keys.epoch(user_id), keys.family(user_id, family)],
+            args=[secrets.token_urlsafe(12), ttl_ms, refresh_jti],
+        )
+    return store.decode(epoch), family
+
+
+def check(token: Token) -> bytes | None:
+    """The per-request check: one MGET over the user's keys (one slot).
+
+    Raises :class:`TokenRevoked` if the session epoch is missing or changed, the family is
+    revoked or gone, or the token itself was revoked. Returns the raw cached user entry
+    (``None`` on a cache miss) so the caller needs no second round trip.
+    """
+    user_id, epoch, family, jti = claims(token)
+    with store.guard():
+        current_epoch, fam, revoked, cached_user = store.get_client().mget(
+            [
+                keys.epoch(user_id),
+                keys.family(user_id, family),
+                keys.revoked_jti(user_id, jti),
+                keys.cached_user(user_id),
+            ]
+        )
+    if (
+        current_epoch is None
+        or store.decode(current_epoch) != epoch
+        or fam is None
+        or store.decode(fam) == keys.REVOKED
+        or revoked is not None
+    ):
+        raise TokenRevoked()
+    return cached_user
+
+
+def rotate(token: Token, new_jti: str, new_exp: int) -> None:
+    """Make ``new_jti`` the only live refresh token of ``token``'s family, atomically.
+
+    Presenting a refresh token that was already rotated revokes the whole family (reuse
+    detection) and raises :class:`TokenReused`; of two concurrent rotations with the same
+    token at most one succeeds.
+    """
+    user_id, epoch, family, jti = claims(token)
+    ttl_ms = max(1, new_exp * 1000 - _now_ms())
+    with store.guard():
+        outcome = store.script("rotate_refresh")(
+            keys=[
+                keys.epoch(user_id),
+                keys.family(user_id, family),
+                keys.revoked_jti(user_id, jti),
+            ],
+            args=[epoch, jti, new_jti, ttl_ms, keys.REVOKED],
+        )
+    outcome = store.decode(outcome)
+    if outcome == "reused":
+        tokens_revoked.send(__name__, user_id=user_id, scope="session", reason="refresh_reuse")
+        raise TokenReused()
+    if outcome != "ok":
+        raise TokenRevoked()
+
+
+def revoke_token(token: Token, *, reason: str = "api") -> None:
+    """Revoke one token (access or refresh) until its own expiry."""
+    user_id, _epoch, _family, jti = claims(token)
+    exp = int(token["exp"])
+    if exp * 1000 > _now_ms():
+        with store.guard():
+            store.get_client().set(keys.revoked_jti(user_id, jti), 1, exat=exp)
+    tokens_revoked.send(__name__, user_id=user_id, scope="token", reason=reason)
+
+
+def revoke_session(*tokens: Token, reason: str = "logout") -> None:
+    """Revoke each token and its whole family (every token rotation derived from the same
+    sign-in), in one MULTI/EXEC round trip. All tokens must belong to one user."""
+    if not tokens:
+        return
+    user_ids = {str(claims(t)[0]) for t in tokens}
+    if len(user_ids) != 1:
+        raise InvalidToken(_("Tokens belong to different users."))
+    user_id = claims(tokens[0])[0]
+    now_ms = _now_ms()
+    with store.guard():
+        pipe = store.get_client().pipeline(transaction=True)
+        for token in tokens:
+            _uid, _epoch, family, jti = claims(token)
+            # KEEPTTL: the revoked family dies exactly when its newest token would have.
+            pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True)
+            exp = int(token["exp"])
+            if exp * 1000 > now_ms:
+                pipe.set(keys.revoked_jti(user_id, jti), 1, exat=exp)
+        pipe.execute()
+    tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)
+
+
+def revoke_user(user: Any, *, reason: str = "logout_all") -> None:
+    """Revoke every token of ``user`` issued up to now, on every device.
+
+    A new epoch replaces the old one (keeping its TTL, which already covers the user's newest
+    token). If there is no epoch there is no live token, so nothing is written.
+    """
+    revoke_user_id(user_id_of(user), reason=reason)
+
+
+def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
+    with store.guard():
+        store.get_client().set(
+            keys.epoch(user_id), secrets.token_urlsafe(12), xx=True, keepttl=True
+        )
+    tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)

@@ -1,0 +1,102 @@
+"""Request bodies. Bounded lengths: oversized input is a 400, never work for the server."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import normalize_email
+
+EMAIL_MAX = 254
+PASSWORD_MAX = 1024
+TOKEN_MAX = 4096
+CODE_MAX = 32
+
+PURPOSES = ("email_verification", "login", "password_reset")
+
+
+class EmailField(serializers.EmailField):
+    default_error_messages = {"invalid": "Enter a valid email address."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", EMAIL_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return normalize_email(super().to_internal_value(data))
+
+
+class PasswordField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", PASSWORD_MAX)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("write_only", True)
+        super().__init__(**kwargs)
+
+
+class CodeField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", CODE_MAX)
+        super().__init__(**kwargs)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = EmailField()
+    password = PasswordField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=TOKEN_MAX)
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=TOKEN_MAX, required=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class SignupSerializer(serializers.Serializer):
+    email = EmailField()
+    password = PasswordField()
+
+
+class EmailCodeSerializer(serializers.Serializer):
+    email = EmailField()
+    code = CodeField()
+
+
+class ChallengeCodeSerializer(serializers.Serializer):
+    challenge = serializers.CharField(max_length=TOKEN_MAX)
+    code = CodeField()
+
+
+class RequestCodeSerializer(serializers.Serializer):
+    email = EmailField()
+    purpose = serializers.ChoiceField(choices=PURPOSES)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = EmailField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    email = EmailField()
+    code = CodeField()
+    new_password = PasswordField()
+
+
+class UserSerializer(serializers.Serializer):
+    """What ``me/`` shows: the user's id, email and flags, from the cached user."""
+
+    id = serializers.CharField(source="pk", read_only=True)
+    email = serializers.SerializerMethodField()
+    email_verified = serializers.SerializerMethodField()
+    is_staff = serializers.BooleanField(read_only=True, default=False)
+
+    def get_email(self, user) -> str:
+        return getattr(user, user.get_email_field_name(), "")
+
+    def get_email_verified(self, user) -> bool:
+        return bool(getattr(user, "email_verified", True))

@@ -1,0 +1,13 @@
+"""Signals other apps can listen to (audit logs, metrics, security notifications)."""
+
+from django.dispatch import Signal
+
+# Sent after tokens were revoked. kwargs: user_id, scope ("token" | "session" | "user"),
+# reason ("logout", "logout_all", "password_changed", "deactivated", "deleted",
+# "refresh_reuse", "api", "command").
+tokens_revoked = Signal()
+
+# One-time codes. kwargs: email, purpose; code_failed adds reason ("invalid" | "too_many_attempts").
+code_issued = Signal()
+code_verified = Signal()
+code_failed = Signal()

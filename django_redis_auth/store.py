@@ -1,0 +1,97 @@
+"""The raw Redis client, the Lua scripts, and the one place an outage becomes a 503.
+
+Security state never goes through Django's cache API: with django-redis'
+``IGNORE_EXCEPTIONS`` a cache error reads as "nothing there", which for a blacklist means
+"not revoked". Here every Redis error surfaces as :class:`~.exceptions.AuthUnavailable`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+from redis import Redis
+from redis.commands.core import Script
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .conf import auth_settings
+from .exceptions import AuthUnavailable
+
+logger = logging.getLogger("django_redis_auth")
+
+_lock = threading.Lock()
+_client: Any = None
+_scripts: dict[str, Script] = {}
+_sources: dict[str, str] = {}
+
+
+def get_client() -> Redis:
+    """The redis-py client for every key of this package (cached; reset on setting change)."""
+    global _client
+    client = _client
+    if client is None:
+        with _lock:
+            if _client is None:
+                factory = auth_settings.REDIS_CLIENT_FACTORY
+                if factory is not None:
+                    _client = factory()
+                else:
+                    from django_redis import get_redis_connection
+
+                    _client = get_redis_connection(auth_settings.CACHE_ALIAS)
+            client = _client
+    return client
+
+
+def is_cluster(client: Any | None = None) -> bool:
+    from redis.cluster import RedisCluster
+
+    return isinstance(client if client is not None else get_client(), RedisCluster)
+
+
+def _source(name: str) -> str:
+    if name not in _sources:
+        _sources[name] = (resources.files(__package__) / "lua" / f"{name}.lua").read_text()
+    return _sources[name]
+
+
+def script(name: str) -> Script:
+    """The Lua script ``lua/<name>.lua``, read once; redis-py runs it by EVALSHA and
+    reloads it transparently after NOSCRIPT (a restarted or failed-over server)."""
+    s = _scripts.get(name)
+    if s is None:
+        s = _scripts[name] = get_client().register_script(_source(name))
+    return s
+
+
+def reset() -> None:
+    """Forget the client and registered scripts (settings changed, or tests swapped Redis)."""
+    global _client
+    with _lock:
+        _client = None
+        _scripts.clear()
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """Turn any Redis failure inside the block into a 503 ``auth_unavailable``."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        logger.error("Redis unreachable: %s", exc)
+        raise AuthUnavailable() from exc
+    except RedisError as exc:
+        logger.exception("Redis error")
+        raise AuthUnavailable() from exc
+
+
+def decode(value: bytes | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.decode()

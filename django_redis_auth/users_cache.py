@@ -1,0 +1,105 @@
+"""Cache-aside user loader: an authenticated request builds ``request.user`` from Redis.
+
+What is cached: every concrete, non-many-to-many field of the user model except
+``password`` (``id``, ``email``, ``is_active``, ``is_staff``, ``is_superuser``,
+``last_login``, ``email_verified``, … and custom fields). The cached user is a real model
+instance with ``password`` *deferred*: reading it loads it from the database, and
+``save()`` writes only the loaded fields, so a cached user can never blank a password.
+Not cached: groups, permissions and other relations (reading them queries the database as
+usual). Entries live ``USER_CACHE_TTL`` seconds and are dropped when the row is saved or
+deleted (see ``receivers``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, router
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from . import keys, store
+from .conf import auth_settings
+
+logger = logging.getLogger("django_redis_auth")
+
+FORMAT_VERSION = 1
+NEVER_CACHED = frozenset({"password"})
+
+
+@cache
+def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    return tuple(f for f in model._meta.concrete_fields if f.attname not in NEVER_CACHED)
+
+
+def serialize(user: models.Model) -> str:
+    fields = _fields(type(user))
+    return json.dumps(
+        {"v": FORMAT_VERSION, "f": {f.attname: getattr(user, f.attname) for f in fields}},
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+
+
+def deserialize(raw: bytes | str) -> Any | None:
+    """A user instance from its cached JSON, or ``None`` if the entry is unusable
+    (another format version, or the model's fields changed since it was written)."""
+    model = get_user_model()
+    try:
+        data = json.loads(raw)
+        if data.get("v") != FORMAT_VERSION:
+            return None
+        values = data["f"]
+        fields = _fields(model)
+        if len(values) != len(fields):
+            return None
+        row = [f.to_python(values[f.attname]) for f in fields]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        logger.warning("Discarding unreadable cached user entry")
+        return None
+    db = router.db_for_read(model)
+    return model.from_db(db, [f.attname for f in fields], row)
+
+
+def load_from_db(user_id: Any) -> Any | None:
+    model = get_user_model()
+    try:
+        return model._default_manager.get(**{jwt_settings.USER_ID_FIELD: user_id})
+    except (model.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def fill(user_id: Any, user: models.Model) -> None:
+    with store.guard():
+        store.get_client().set(
+            keys.cached_user(user_id), serialize(user), ex=auth_settings.USER_CACHE_TTL
+        )
+
+
+_UNFETCHED: Any = object()
+
+
+def get_user(user_id: Any, cached: bytes | str | None = _UNFETCHED) -> Any | None:
+    """The user for ``user_id``: from ``cached`` (the raw entry the caller already fetched
+    in its own round trip) when usable, else from the database, refilling the cache.
+    Without ``cached`` the entry is read from Redis first."""
+    if cached is _UNFETCHED:
+        with store.guard():
+            cached = store.get_client().get(keys.cached_user(user_id))
+    if cached is not None:
+        user = deserialize(cached)
+        if user is not None:
+            return user
+    user = load_from_db(user_id)
+    if user is not None:
+        fill(user_id, user)
+    return user
+
+
+def invalidate(user_id: Any) -> None:
+    with store.guard():
+        store.get_client().delete(keys.cached_user(user_id))

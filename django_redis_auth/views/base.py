@@ -1,0 +1,45 @@
+"""Shared view behaviour: JSON only, our error shape, explicit authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from ..authentication import RedisJWTAuthentication
+from ..exceptions import exception_handler
+
+
+class BaseAPIView(APIView):
+    """Our endpoints answer JSON and use our error shape whatever the project's DRF
+    defaults are (a reusable app must not depend on the global EXCEPTION_HANDLER)."""
+
+    parser_classes = (JSONParser,)
+    renderer_classes = (JSONRenderer,)
+    throttle_classes = ()
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    def validated(self, serializer_class: type) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class PublicAPIView(BaseAPIView):
+    # No authentication: a stale bearer token must not block signing in.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def get_authenticate_header(self, request: Any) -> str:
+        # Without it DRF turns every 401 of an unauthenticated view into a 403.
+        return 'Bearer realm="api"'
+
+
+class AuthenticatedAPIView(BaseAPIView):
+    authentication_classes = (RedisJWTAuthentication,)
+    permission_classes = (IsAuthenticated,)
