@@ -12,6 +12,7 @@ deleted (see ``receivers``).
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from functools import cache
@@ -31,6 +32,15 @@ FORMAT_VERSION = 1
 NEVER_CACHED = frozenset({"password"})
 
 
+class _Encoder(DjangoJSONEncoder):
+    # DjangoJSONEncoder cuts datetimes to milliseconds (ECMA-262); a cached user must equal
+    # the row, so keep full precision.
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 @cache
 def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in model._meta.concrete_fields if f.attname not in NEVER_CACHED)
@@ -40,7 +50,7 @@ def serialize(user: models.Model) -> str:
     fields = _fields(type(user))
     return json.dumps(
         {"v": FORMAT_VERSION, "f": {f.attname: getattr(user, f.attname) for f in fields}},
-        cls=DjangoJSONEncoder,
+        cls=_Encoder,
         separators=(",", ":"),
     )
 

@@ -1,0 +1,144 @@
+"""Guarantee 3: one Redis round trip and zero queries per authenticated request."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIRequestFactory
+
+from django_redis_auth import keys, users_cache
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.tokens import issue_token_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def authenticate(access):
+    from rest_framework.request import Request
+
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
+    return RedisJWTAuthentication().authenticate(request)
+
+
+def test_warm_request_is_one_round_trip_and_zero_queries(
+    user, round_trips, django_assert_num_queries
+):
+    pair = issue_token_pair(user)
+    authenticate(pair.access)  # warms the user cache (and the connection)
+    with round_trips() as rt, django_assert_num_queries(0):
+        authed_user, token = authenticate(pair.access)
+    assert rt.count == 1
+    assert rt.commands == [b"MGET"]
+    assert authed_user.pk == user.pk and authed_user.email == user.email
+
+
+def test_http_request_is_one_round_trip_and_zero_queries(
+    user, bearer, round_trips, django_assert_num_queries
+):
+    client = bearer(issue_token_pair(user).access)
+    client.get("/auth/me/")
+    with round_trips() as rt, django_assert_num_queries(0):
+        response = client.get("/auth/me/")
+    assert response.status_code == 200
+    assert rt.count == 1
+
+
+def test_cold_cache_loads_from_db_once_then_serves_from_redis(
+    user, round_trips, django_assert_num_queries
+):
+    pair = issue_token_pair(user)
+    with django_assert_num_queries(1), round_trips() as rt:
+        authenticate(pair.access)
+    assert rt.commands == [b"MGET", b"SET"]
+    with django_assert_num_queries(0):
+        authenticate(pair.access)
+
+
+def test_cached_user_is_a_real_instance_without_password(user, redis_client):
+    pair = issue_token_pair(user)
+    authenticate(pair.access)
+    raw = redis_client.get(keys.cached_user(user.pk))
+    assert user.password.encode() not in raw
+    assert b"password" not in raw
+    cached, _ = authenticate(pair.access)
+    assert isinstance(cached, get_user_model())
+    assert cached.is_authenticated and cached.is_active and not cached.is_staff
+    assert cached.date_joined == user.date_joined
+    assert "password" in cached.get_deferred_fields()
+
+
+def test_no_password_hash_anywhere_in_redis(user, login, bearer, redis_client):
+    pair = login()
+    bearer(pair["access"]).get("/auth/me/")
+    bearer(pair["access"]).post("/auth/logout/")
+    hash_ = get_user_model().objects.get(pk=user.pk).password.encode()
+    for key in redis_client.scan_iter():
+        kind = redis_client.type(key)
+        values = [redis_client.get(key)] if kind == b"string" else []
+        if kind == b"hash":
+            values = list(redis_client.hgetall(key).values())
+        for value in values:
+            assert hash_ not in value
+            assert b"pbkdf2" not in value and b"md5$" not in value
+
+
+def test_saving_a_cached_user_never_blanks_the_password(user, password):
+    pair = issue_token_pair(user)
+    authenticate(pair.access)
+    cached, _ = authenticate(pair.access)
+    cached.first_name = "Alice"
+    cached.save()
+    fresh = get_user_model().objects.get(pk=user.pk)
+    assert fresh.first_name == "Alice"
+    assert fresh.check_password(password)
+
+
+def test_save_invalidates_cache(user, bearer, redis_client):
+    client = bearer(issue_token_pair(user).access)
+    client.get("/auth/me/")
+    assert redis_client.exists(keys.cached_user(user.pk))
+    user.first_name = "Changed"
+    user.save()
+    assert not redis_client.exists(keys.cached_user(user.pk))
+    assert client.get("/auth/me/").status_code == 200
+    cached, _ = authenticate(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+    assert cached.first_name == "Changed"
+
+
+def test_invalidation_also_runs_after_commit(user, django_capture_on_commit_callbacks, redis_client):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        user.first_name = "X"
+        user.save()
+    users_cache.fill(user.pk, user)  # a reader refilled from the pre-commit row
+    for callback in callbacks:
+        callback()
+    assert not redis_client.exists(keys.cached_user(user.pk))
+
+
+def test_delete_invalidates_cache(user, bearer, redis_client):
+    bearer(issue_token_pair(user).access).get("/auth/me/")
+    user.delete()
+    assert not redis_client.exists(keys.cached_user(user.pk))
+
+
+def test_stale_cache_format_is_ignored(user, redis_client, django_assert_num_queries):
+    pair = issue_token_pair(user)
+    redis_client.set(keys.cached_user(user.pk), b'{"v":0,"f":{}}')
+    with django_assert_num_queries(1):
+        cached, _ = authenticate(pair.access)
+    assert cached.pk == user.pk
+    redis_client.set(keys.cached_user(user.pk), b"not json")
+    cached, _ = authenticate(pair.access)
+    assert cached.pk == user.pk
+
+
+def test_deleted_user_token_is_refused(user, bearer):
+    pair = issue_token_pair(user)
+    get_user_model().objects.filter(pk=user.pk).delete()  # queryset delete: signals still fire
+    assert bearer(pair.access).get("/auth/me/").status_code == 401
+
+
+def test_bad_tokens_are_401_json(bearer, api):
+    for header in ["Bearer", "Bearer a b", "Bearer not.a.jwt"]:
+        api.credentials(HTTP_AUTHORIZATION=header)
+        response = api.get("/auth/me/")
+        assert response.status_code == 401
+        assert set(response.json()) == {"detail", "code"}
