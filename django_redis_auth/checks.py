@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register as register_check
+from django.core.checks import Error, Tags, Warning
+from django.core.checks import register as register_check
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import SETTINGS_NAME, auth_settings
+from .conf import auth_settings
 
 AUTH_CLASS = "django_redis_auth.authentication.RedisJWTAuthentication"
 
@@ -54,8 +55,13 @@ def _settings_error() -> list[Error]:
         for name in auth_settings.defaults:
             getattr(auth_settings, name)
     except ImproperlyConfigured as exc:
-        return [Error(Messages.SETTINGS_INVALID.format(exc), hint=Hints.SETTINGS_INVALID,
-                      id="django_redis_auth.E001")]
+        return [
+            Error(
+                Messages.SETTINGS_INVALID.format(exc),
+                hint=Hints.SETTINGS_INVALID,
+                id="django_redis_auth.E001",
+            )
+        ]
     return []
 
 
@@ -72,14 +78,22 @@ def check_redis_alias(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if auth_settings.REDIS_CLIENT_FACTORY is None and (
         config is None or not str(config.get("BACKEND", "")).startswith("django_redis.")
     ):
-        errors.append(Error(Messages.NOT_REDIS.format(alias), hint=Hints.NOT_REDIS,
-                            id="django_redis_auth.E002"))
+        errors.append(
+            Error(
+                Messages.NOT_REDIS.format(alias), hint=Hints.NOT_REDIS, id="django_redis_auth.E002"
+            )
+        )
     if config is not None and (
         (config.get("OPTIONS") or {}).get("IGNORE_EXCEPTIONS")
         or getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
     ):
-        errors.append(Error(Messages.IGNORE_EXCEPTIONS.format(alias),
-                            hint=Hints.IGNORE_EXCEPTIONS, id="django_redis_auth.E003"))
+        errors.append(
+            Error(
+                Messages.IGNORE_EXCEPTIONS.format(alias),
+                hint=Hints.IGNORE_EXCEPTIONS,
+                id="django_redis_auth.E003",
+            )
+        )
     return errors
 
 
@@ -95,11 +109,17 @@ def check_drf(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     )
     warnings: list[Any] = []
     if AUTH_CLASS not in classes:
-        warnings.append(Warning(Messages.AUTH_CLASS_MISSING, hint=Hints.AUTH_CLASS_MISSING,
-                                id="django_redis_auth.W002"))
+        warnings.append(
+            Warning(
+                Messages.AUTH_CLASS_MISSING,
+                hint=Hints.AUTH_CLASS_MISSING,
+                id="django_redis_auth.W002",
+            )
+        )
     if "rest_framework_simplejwt.authentication.JWTAuthentication" in classes:
-        warnings.append(Warning(Messages.PLAIN_JWT_AUTH, hint=Hints.PLAIN_JWT_AUTH,
-                                id="django_redis_auth.W003"))
+        warnings.append(
+            Warning(Messages.PLAIN_JWT_AUTH, hint=Hints.PLAIN_JWT_AUTH, id="django_redis_auth.W003")
+        )
     return warnings
 
 
@@ -110,8 +130,9 @@ def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if jwt_settings.ACCESS_TOKEN_LIFETIME > jwt_settings.REFRESH_TOKEN_LIFETIME:
         errors.append(Error(Messages.LIFETIMES, hint=Hints.LIFETIMES, id="django_redis_auth.E004"))
     if "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS:
-        errors.append(Warning(Messages.BLACKLIST_APP, hint=Hints.BLACKLIST_APP,
-                              id="django_redis_auth.W004"))
+        errors.append(
+            Warning(Messages.BLACKLIST_APP, hint=Hints.BLACKLIST_APP, id="django_redis_auth.W004")
+        )
     return errors
 
 

@@ -118,10 +118,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
+        field = next(iter(detail), "")
         code = _first_code(detail)
+        if code == "invalid":
+            code = "invalid_email" if "email" in field else "invalid_input"
         response.data = {
             "detail": str(_("Invalid input.")),
-            "code": "invalid_input" if code == "invalid" else code,
+            "code": code,
             "errors": _flatten(detail),
         }
         return response

@@ -20,7 +20,7 @@ key                             value                       expires
 ``P:{uID}:user``                JSON of the user row        ``USER_CACHE_TTL``
                                 (never the password)
 ``P:{eH}:otp:PURPOSE``          hash: digest, attempts,     ``CODE_TTL``
-                                created                     
+                                created
 ``P:{eH}:cd:PURPOSE``           resend cooldown flag        ``RESEND_COOLDOWN``
 ``P:{eH}:n:HOUR``               codes issued this hour      end of the hour window
 ``P:{iH}:n:HOUR``               codes issued to one client  end of the hour window

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
 from . import keys, store
-from .exceptions import InvalidToken, TokenRevoked, TokenReused
+from .exceptions import InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
 
 EPOCH_CLAIM = "epoch"

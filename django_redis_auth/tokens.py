@@ -20,7 +20,9 @@ from .exceptions import InvalidToken, TokenRevoked
 from .revocation import EPOCH_CLAIM, FAMILY_CLAIM
 
 # Claims a rotated refresh token does not inherit from its predecessor.
-_FRESH_CLAIMS = frozenset({"exp", "iat", "jti", jwt_settings.JTI_CLAIM, jwt_settings.TOKEN_TYPE_CLAIM})
+_FRESH_CLAIMS = frozenset(
+    {"exp", "iat", "jti", jwt_settings.JTI_CLAIM, jwt_settings.TOKEN_TYPE_CLAIM}
+)
 
 
 @dataclass(frozen=True)

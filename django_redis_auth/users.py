@@ -28,13 +28,15 @@ def check_credentials(request: HttpRequest | None, email: str, password: str) ->
     still pays for one password hash, so timing does not reveal which addresses exist.
     """
     model = get_user_model()
-    if model.USERNAME_FIELD == email_field():
+    if email_field() == model.USERNAME_FIELD:
         return authenticate(request, **{model.USERNAME_FIELD: email, "password": password})
     user = find_by_email(email)
     if user is None:
         make_password(password)
         return None
-    return authenticate(request, **{model.USERNAME_FIELD: user.get_username(), "password": password})
+    return authenticate(
+        request, **{model.USERNAME_FIELD: user.get_username(), "password": password}
+    )
 
 
 def is_verified(user: Any) -> bool:
@@ -49,4 +51,6 @@ def mark_verified(user: Any) -> None:
 
 def second_factor_required(user: Any) -> bool:
     policy = auth_settings.SECOND_FACTOR
-    return policy == "required" or (policy == "optional" and bool(getattr(user, "otp_required", False)))
+    return policy == "required" or (
+        policy == "optional" and bool(getattr(user, "otp_required", False))
+    )

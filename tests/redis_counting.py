@@ -1,8 +1,8 @@
 """Connection classes that count Redis round trips (one per packet written: a single
 command, a pipeline or a MULTI/EXEC block each count once). Deterministic, unlike timing."""
 
-import redis
 import fakeredis
+import redis
 
 # FakeConnection became a deprecated factory function; the class is FakeRedisConnection.
 FakeConnection = getattr(fakeredis, "FakeRedisConnection", fakeredis.FakeConnection)

@@ -24,7 +24,7 @@ def test_warm_request_is_one_round_trip_and_zero_queries(
     pair = issue_token_pair(user)
     authenticate(pair.access)  # warms the user cache (and the connection)
     with round_trips() as rt, django_assert_num_queries(0):
-        authed_user, token = authenticate(pair.access)
+        authed_user, _token = authenticate(pair.access)
     assert rt.count == 1
     assert rt.commands == [b"MGET"]
     assert authed_user.pk == user.pk and authed_user.email == user.email
@@ -103,7 +103,9 @@ def test_save_invalidates_cache(user, bearer, redis_client):
     assert cached.first_name == "Changed"
 
 
-def test_invalidation_also_runs_after_commit(user, django_capture_on_commit_callbacks, redis_client):
+def test_invalidation_also_runs_after_commit(
+    user, django_capture_on_commit_callbacks, redis_client
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         user.first_name = "X"
         user.save()

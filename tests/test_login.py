@@ -12,13 +12,17 @@ def test_login_returns_token_pair_that_authenticates(api, user, login, bearer):
 
 
 def test_login_is_case_insensitive_on_email(api, user, password):
-    response = api.post("/auth/login/", {"email": "ALICE@Example.COM", "password": password}, format="json")
+    response = api.post(
+        "/auth/login/", {"email": "ALICE@Example.COM", "password": password}, format="json"
+    )
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.com"])
 def test_wrong_credentials_same_answer_for_unknown_email(api, user, email):
-    response = api.post("/auth/login/", {"email": email, "password": "wrong-password"}, format="json")
+    response = api.post(
+        "/auth/login/", {"email": email, "password": "wrong-password"}, format="json"
+    )
     assert response.status_code == 401
     assert response.json() == {
         "detail": "No active account found with the given credentials.",
@@ -28,13 +32,17 @@ def test_wrong_credentials_same_answer_for_unknown_email(api, user, email):
 
 def test_unverified_email_is_403(api, make_user, password):
     make_user(email="new@example.com", email_verified=False)
-    response = api.post("/auth/login/", {"email": "new@example.com", "password": password}, format="json")
+    response = api.post(
+        "/auth/login/", {"email": "new@example.com", "password": password}, format="json"
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "email_not_verified"
 
 
 def test_inactive_user_cannot_login(api, make_user, password):
     make_user(is_active=False)
-    response = api.post("/auth/login/", {"email": "alice@example.com", "password": password}, format="json")
+    response = api.post(
+        "/auth/login/", {"email": "alice@example.com", "password": password}, format="json"
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"

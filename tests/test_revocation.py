@@ -162,7 +162,10 @@ def test_data_loss_never_revives_revoked_tokens(api, user, login, bearer, redis_
         redis_client.delete(keys.epoch(user.pk))
     response = me(bearer, pair["access"])
     assert response.status_code == 401
-    assert api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401
+    assert (
+        api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code
+        == 401
+    )
     # Users simply sign in again.
     assert me(bearer, login()["access"]).status_code == 200
 
@@ -211,7 +214,9 @@ def test_records_vanish_when_tokens_would_have_expired(user, login, bearer, redi
         pair = login()
         bearer(pair["access"]).post("/auth/logout/", {"refresh": pair["refresh"]}, format="json")
         clock.shift(timedelta(minutes=5, seconds=1))  # access lifetime
-        assert not redis_client.exists(keys.revoked_jti(user.pk, AccessToken(pair["access"], verify=False)["jti"]))
+        assert not redis_client.exists(
+            keys.revoked_jti(user.pk, AccessToken(pair["access"], verify=False)["jti"])
+        )
         assert me(bearer, pair["access"]).status_code == 401  # expired anyway
         clock.shift(timedelta(days=1))  # refresh lifetime
         left = set(redis_client.scan_iter(match=keys.user_pattern()))

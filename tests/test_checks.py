@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+
+def ids(tags=None):
+    return {m.id for m in run_checks(tags=tags) if m.id and m.id.startswith("django_redis_auth")}
+
+
+def test_default_test_settings_are_clean():
+    assert ids() == set()
+
+
+def test_non_redis_cache_alias():
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=caches):
+        assert "django_redis_auth.E002" in ids()
+
+
+def test_ignore_exceptions_on_alias(settings):
+    caches = {
+        k: {**v, "OPTIONS": {**v["OPTIONS"], "IGNORE_EXCEPTIONS": True}}
+        for k, v in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        assert "django_redis_auth.E003" in ids()
+    with override_settings(DJANGO_REDIS_IGNORE_EXCEPTIONS=True):
+        assert "django_redis_auth.E003" in ids()
+
+
+def test_fail_open_warns(settings):
+    with override_settings(DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, "FAIL_OPEN": True}):
+        assert "django_redis_auth.W001" in ids()
+
+
+def test_missing_auth_class_and_plain_simplejwt_class():
+    with override_settings(
+        REST_FRAMEWORK={
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "rest_framework_simplejwt.authentication.JWTAuthentication"
+            ]
+        }
+    ):
+        assert {"django_redis_auth.W002", "django_redis_auth.W003"} <= ids()
+
+
+def test_conflicting_simplejwt_lifetimes():
+    with override_settings(
+        SIMPLE_JWT={
+            "ACCESS_TOKEN_LIFETIME": timedelta(days=2),
+            "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+        }
+    ):
+        assert "django_redis_auth.E004" in ids()
+
+
+def test_invalid_settings_reported_as_check_error():
+    with override_settings(DJANGO_REDIS_AUTH={"NOPE": 1}):
+        found = ids()
+    assert found == {"django_redis_auth.E001"}
+
+
+@pytest.mark.parametrize("check_id", ["django_redis_auth.E002", "django_redis_auth.W001"])
+def test_each_message_has_a_hint(check_id, settings):
+    overrides = {
+        "django_redis_auth.E002": {
+            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+        },
+        "django_redis_auth.W001": {"DJANGO_REDIS_AUTH": {"FAIL_OPEN": True}},
+    }[check_id]
+    with override_settings(**overrides):
+        [message] = [m for m in run_checks() if m.id == check_id]
+    assert message.hint

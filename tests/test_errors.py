@@ -1,0 +1,82 @@
+"""Bad input always gets JSON {"detail", "code"} with a 4xx — never a 500 or an HTML page."""
+
+import json
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = [
+    "/auth/login/",
+    "/auth/token/refresh/",
+    "/auth/signup/",
+    "/auth/email/verify/",
+    "/auth/login/verify/",
+    "/auth/otp/",
+    "/auth/password/reset/",
+    "/auth/password/reset/confirm/",
+]
+
+BAD_BODIES = [
+    ("{not json", "malformed_request"),
+    ("[]", "invalid_input"),
+    ('"a string"', "invalid_input"),
+    ("{}", "required"),
+    ('{"email": 12, "password": ["x"], "refresh": {}, "code": null, "challenge": 5}', None),
+    (
+        json.dumps(
+            {
+                "email": "a" * 300 + "@x.com",
+                "password": "p" * 5000,
+                "refresh": "r" * 5000,
+                "code": "1" * 100,
+                "challenge": "c" * 5000,
+                "purpose": "x" * 100,
+                "new_password": "n" * 5000,
+            }
+        ),
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize(("body", "code"), BAD_BODIES)
+def test_bad_bodies_are_400_json(api, url, body, code):
+    response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    data = response.json()
+    assert {"detail", "code"} <= set(data)
+    assert isinstance(data["code"], str) and data["code"]
+    if code:
+        assert data["code"] == code
+
+
+def test_field_errors_are_listed(api):
+    response = api.post("/auth/login/", {"email": "not-an-email"}, format="json")
+    data = response.json()
+    assert data["code"] == "invalid_email"
+    assert set(data["errors"]) == {"email", "password"}
+
+
+def test_wrong_content_type_is_415_json(api):
+    response = api.post(
+        "/auth/login/", "email=a@b.c", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_wrong_method_is_405_json(api):
+    response = api.get("/auth/login/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
+def test_oversized_body_is_400_json(api):
+    body = json.dumps({"email": "a@b.com", "password": "x" * 5000})
+    response = api.post("/auth/login/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "request_too_large"
