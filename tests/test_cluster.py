@@ -1,0 +1,206 @@
+"""End to end against a real 3-master Redis Cluster started by the test suite (guarantee 7).
+
+The package reaches the cluster through ``REDIS_CLIENT_FACTORY`` (django-redis has no cluster
+client). Redis Cluster refuses any multi-key command, transaction or script whose keys are in
+different slots (CROSSSLOT), so every flow passing here proves that the per-user hash tag
+``{u<id>}`` keeps each multi-key operation in one slot, while different users still spread
+over the masters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from redis.cluster import RedisCluster, key_slot
+
+from django_redis_auth import keys, store
+from tests.redis_counting import CountingConnection
+from tests.redis_servers import RedisClusterServers, redis_cluster
+
+pytestmark = [pytest.mark.real, pytest.mark.django_db]
+
+# Set by the ``cluster`` fixture; read by the factory below, which the package calls lazily.
+CLUSTER_PORT: int | None = None
+
+
+def cluster_client() -> RedisCluster:
+    """The ``REDIS_CLIENT_FACTORY`` under test: what a project puts in its settings.
+
+    ``from_url`` rather than ``RedisCluster(host=..., port=...)`` only because that form is
+    the one that passes ``connection_class`` (our round-trip counter) on to every node."""
+    assert CLUSTER_PORT is not None, "the cluster fixture is not active"
+    return RedisCluster.from_url(
+        f"redis://127.0.0.1:{CLUSTER_PORT}", connection_class=CountingConnection
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RedisClusterServers]:
+    global CLUSTER_PORT
+    with redis_cluster(masters=3) as servers:
+        CLUSTER_PORT = servers.ports[0]
+        try:
+            yield servers
+        finally:
+            CLUSTER_PORT = None
+
+
+@pytest.fixture(autouse=True)
+def on_cluster(cluster: RedisClusterServers) -> Iterator[RedisClusterServers]:
+    """Point the package at the (emptied) cluster for one test."""
+    cluster.flushall()
+    config = {
+        **settings.DJANGO_REDIS_AUTH,
+        "REDIS_CLIENT_FACTORY": "tests.test_cluster.cluster_client",
+    }
+    with override_settings(DJANGO_REDIS_AUTH=config):
+        assert store.is_cluster()
+        yield cluster
+
+
+def user_keys(user_id: object) -> list[str]:
+    """Every per-user key name the revocation check and rotation touch."""
+    return [
+        keys.epoch(user_id),
+        keys.family(user_id, "some-family"),
+        keys.revoked_jti(user_id, "some-jti"),
+        keys.cached_user(user_id),
+    ]
+
+
+def keys_by_node(cluster: RedisClusterServers) -> dict[int, list[str]]:
+    """What each master actually stores (port -> key names)."""
+    return {
+        node.port: sorted(k.decode() for k in node.client().scan_iter(count=1000))
+        for node in cluster.nodes
+    }
+
+
+def test_all_keys_of_a_user_share_one_slot():
+    for user_id in [*range(1, 200), 10**9, "4f1c-uuid-like"]:
+        slots = {key_slot(k.encode()) for k in user_keys(user_id)}
+        assert len(slots) == 1, (user_id, slots)
+        assert slots == {key_slot(keys.user_tag(user_id).encode())}
+
+
+def test_users_spread_over_masters_while_each_user_stays_in_one_slot(
+    cluster, make_user, login, password
+):
+    user_ids = list(range(101, 109))
+    for user_id in user_ids:
+        make_user(id=user_id, email=f"user{user_id}@example.com")
+        login(email=f"user{user_id}@example.com")
+
+    stored = keys_by_node(cluster)
+    nodes_of_user: dict[int, set[int]] = {uid: set() for uid in user_ids}
+    slots_of_user: dict[int, set[int]] = {uid: set() for uid in user_ids}
+    for port, names in stored.items():
+        for name in names:
+            uid = next(u for u in user_ids if name.startswith(keys.user_tag(u) + ":"))
+            nodes_of_user[uid].add(port)
+            slots_of_user[uid].add(key_slot(name.encode()))
+    for uid in user_ids:
+        assert len(nodes_of_user[uid]) == 1, (uid, nodes_of_user[uid])
+        assert len(slots_of_user[uid]) == 1, (uid, slots_of_user[uid])
+    used_nodes = set().union(*nodes_of_user.values())
+    assert len(used_nodes) > 1, "every user landed on one master: keys are not spread"
+
+
+def mget_calls(cluster: RedisClusterServers) -> dict[int, int]:
+    """MGETs each master has executed (server-side counter, independent of the client)."""
+    calls = {}
+    for node in cluster.nodes:
+        stats = node.client().info("commandstats")
+        calls[node.port] = int(stats.get("cmdstat_mget", {}).get("calls", 0))
+    return calls
+
+
+def test_authenticated_request_is_one_mget_in_one_slot(
+    cluster, user, login, bearer, round_trips, django_assert_num_queries
+):
+    client = bearer(login()["access"])
+    assert client.get("/auth/me/").status_code == 200  # warms the user cache
+    before = mget_calls(cluster)
+    with round_trips() as rt, django_assert_num_queries(0):
+        response = client.get("/auth/me/")
+    after = mget_calls(cluster)
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+    assert rt.count == 1
+    assert rt.commands == [b"MGET"]
+    # Exactly one master ran it: the one that owns the user's slot.
+    owner = store.get_client().get_node_from_key(keys.user_tag(user.pk))
+    assert {port: after[port] - before[port] for port in after if after[port] != before[port]} == {
+        owner.port: 1
+    }
+
+
+def test_data_loss_on_the_cluster_refuses_old_tokens(api, cluster, user, login, bearer):
+    pair = login()
+    cluster.flushall()  # every master lost its data (restart without persistence, failover)
+    assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+    refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    assert bearer(login()["access"]).get("/auth/me/").status_code == 200
+
+
+def test_login_then_me(user, login, bearer):
+    pair = login()
+    me = bearer(pair["access"]).get("/auth/me/")
+    assert me.status_code == 200
+    assert me.json()["email"] == "alice@example.com"
+
+
+def test_refresh_rotation_and_reuse_detection(api, user, login, bearer):
+    first = login()
+    rotated = api.post("/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert rotated.status_code == 200, rotated.content
+    second = rotated.json()
+    assert bearer(second["access"]).get("/auth/me/").status_code == 200
+
+    reused = api.post("/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "token_reused"
+    # Reuse killed the whole family: the legitimate newest tokens die with it.
+    again = api.post("/auth/token/refresh/", {"refresh": second["refresh"]}, format="json")
+    assert again.status_code == 401
+    assert bearer(second["access"]).get("/auth/me/").status_code == 401
+    assert bearer(first["access"]).get("/auth/me/").status_code == 401
+
+
+def test_logout_revokes_access_and_refresh(api, user, login, bearer):
+    pair = login()
+    other = login()  # another device keeps working
+    client = bearer(pair["access"])
+    response = client.post("/auth/logout/", {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 204
+    assert client.get("/auth/me/").status_code == 401
+    refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    assert bearer(other["access"]).get("/auth/me/").status_code == 200
+
+
+def test_logout_all_revokes_every_device(api, user, login, bearer):
+    devices = [login() for _ in range(3)]
+    response = bearer(devices[0]["access"]).post("/auth/logout/all/")
+    assert response.status_code == 204
+    for pair in devices:
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+        refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+        assert refreshed.status_code == 401
+    assert bearer(login()["access"]).get("/auth/me/").status_code == 200
+
+
+def test_password_change_revokes_every_session(user, login, bearer):
+    pairs = [login(), login()]
+    stored = get_user_model().objects.get(pk=user.pk)
+    stored.set_password("a brand new passphrase 42")
+    stored.save()
+    for pair in pairs:
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+    fresh = login(pw="a brand new passphrase 42")
+    assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
