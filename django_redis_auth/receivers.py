@@ -41,6 +41,18 @@ def _invalidate_quietly(user_id: Any) -> None:
         logger.error("Could not drop cached user %s; it expires by TTL", user_id)
 
 
+def _is_rehash(instance: Any, kwargs: dict[str, Any]) -> bool:
+    """``check_password`` re-hashing the same password with a newer hasher (it clears
+    ``_password`` and saves only the password). Revoking then would sign every user out of
+    every device after each Django upgrade that raises the hasher's work factor."""
+    update_fields = kwargs.get("update_fields")
+    return (
+        update_fields is not None
+        and set(update_fields) == {"password"}
+        and getattr(instance, "_password", None) is None
+    )
+
+
 def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return
@@ -49,7 +61,7 @@ def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     password, is_active = _snapshot(instance)
     instance.__dict__[_SNAPSHOT] = (password, is_active)
     if not created:
-        if password is not None and password != old_password:
+        if password is not None and password != old_password and not _is_rehash(instance, kwargs):
             revocation.revoke_user_id(user_id, reason="password_changed")
         elif was_active is not False and is_active is False:
             revocation.revoke_user_id(user_id, reason="deactivated")

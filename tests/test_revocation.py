@@ -287,3 +287,29 @@ def test_user_keys_share_one_hash_tag(user, login, bearer, redis_client):
     user_keys = list(redis_client.scan_iter(match=keys.user_pattern()))
     assert len(user_keys) >= 3
     assert {k.decode().split("}")[0] + "}" for k in user_keys} == {keys.user_tag(user.pk)}
+
+
+def test_password_rehash_on_login_keeps_sessions(user, login, bearer, password, settings):
+    """A hasher upgrade re-hashes the same password at the next login; that is no change."""
+    pair = login()
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    second = login()
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_")  # it was re-hashed
+    assert me(bearer, pair["access"]).status_code == 200
+    assert me(bearer, second["access"]).status_code == 200
+
+
+def test_password_set_through_admin_form_revokes(user, login, bearer):
+    from django.contrib.auth.forms import SetPasswordForm
+
+    pair = login()
+    form = SetPasswordForm(
+        user, {"new_password1": "Zx9!long-new-pass", "new_password2": "Zx9!long-new-pass"}
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    assert me(bearer, pair["access"]).status_code == 401
