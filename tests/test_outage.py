@@ -1,0 +1,254 @@
+"""Redis outages and data loss (guarantees 1 and 6).
+
+* Redis unreachable: every endpoint that needs it answers 503 ``auth_unavailable`` (JSON) —
+  never 200 (a token accepted unchecked) and never 500 — unless ``FAIL_OPEN`` is on, which
+  accepts the token *and* logs a warning each time.
+* Redis back: the same cached client reconnects by itself; nobody re-creates it.
+* Redis back *empty* (restart without persistence, flush, failover that lost writes): old
+  tokens are refused with 401, never accepted again, and signing in works at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.test import override_settings
+
+from django_redis_auth import store
+from tests.redis_servers import RedisServer, free_ports, no_retry
+
+pytestmark = pytest.mark.django_db
+
+UNAVAILABLE = {
+    "detail": "Authentication is temporarily unavailable. Try again shortly.",
+    "code": "auth_unavailable",
+}
+
+# A port nothing listens on (the OS just handed it out and took it back).
+DEAD_PORT = free_ports(1)[0]
+
+
+def dead_redis() -> redis.Redis:
+    """``REDIS_CLIENT_FACTORY`` for a Redis that is down. No retries: redis-py's default
+    client would back off for seconds before giving up, which is not what is under test."""
+    return redis.Redis(
+        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=no_retry()
+    )
+
+
+def package_settings(**changes: Any) -> dict[str, Any]:
+    return {**settings.DJANGO_REDIS_AUTH, **changes}
+
+
+@pytest.fixture
+def redis_down() -> Iterator[None]:
+    """The package's client points at a Redis that refuses connections."""
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+    ):
+        yield
+
+
+@pytest.fixture
+def fail_open_and_down() -> Iterator[None]:
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(
+            REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis", FAIL_OPEN=True
+        )
+    ):
+        yield
+
+
+def assert_unavailable(response) -> None:
+    assert response.status_code == 503, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == UNAVAILABLE
+
+
+# -- Redis unreachable (both passes) ---------------------------------------------------------
+
+
+def test_authenticated_requests_are_refused_with_503_when_redis_is_down(user, login, bearer):
+    pair = login()
+    client = bearer(pair["access"])
+    assert client.get("/auth/me/").status_code == 200
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+    ):
+        assert_unavailable(client.get("/auth/me/"))
+        assert_unavailable(client.post("/auth/logout/", {}, format="json"))
+        assert_unavailable(client.post("/auth/logout/all/"))
+
+
+def test_login_is_503_when_redis_is_down(api, user, password, redis_down):
+    response = api.post("/auth/login/", {"email": user.email, "password": password}, format="json")
+    assert_unavailable(response)
+
+
+def test_token_refresh_is_503_when_redis_is_down(api, user, login):
+    pair = login()
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+    ):
+        response = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert_unavailable(response)
+
+
+def test_outage_does_not_hide_bad_tokens(bearer, redis_down):
+    """Signature and expiry are checked before Redis: garbage is 401, not 503."""
+    assert bearer("not-a-jwt").get("/auth/me/").status_code == 401
+
+
+def test_fail_open_accepts_and_logs_a_warning_every_time(user, login, bearer, caplog):
+    client = bearer(login()["access"])
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(
+            REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis", FAIL_OPEN=True
+        )
+    ):
+        caplog.set_level(logging.WARNING, logger="django_redis_auth")
+        caplog.clear()
+        for expected in (1, 2, 3):
+            response = client.get("/auth/me/")
+            assert response.status_code == 200
+            assert response.json()["email"] == user.email
+            warnings = [
+                r
+                for r in caplog.records
+                if r.name == "django_redis_auth"
+                and r.levelno == logging.WARNING
+                and "FAIL_OPEN" in r.getMessage()
+            ]
+            assert len(warnings) == expected
+
+
+def test_fail_open_still_refuses_invalid_tokens_and_cannot_sign_in(
+    api, user, password, bearer, fail_open_and_down
+):
+    """Fail-open skips the revocation check only: it neither accepts forged tokens nor
+    mints tokens it could not register (login stays 503)."""
+    assert bearer("not-a-jwt").get("/auth/me/").status_code == 401
+    response = api.post("/auth/login/", {"email": user.email, "password": password}, format="json")
+    assert_unavailable(response)
+
+
+def test_flushdb_refuses_old_tokens_and_sign_in_works(api, user, login, bearer, redis_client):
+    devices = [login(), login()]
+    rotated = api.post("/auth/token/refresh/", {"refresh": devices[1]["refresh"]}, format="json")
+    assert rotated.status_code == 200
+    devices.append(rotated.json())
+
+    redis_client.flushdb()
+
+    for pair in devices:
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+        refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+        assert refreshed.status_code == 401
+    fresh = login()
+    assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
+    # The new session does not revive the old ones.
+    assert bearer(devices[0]["access"]).get("/auth/me/").status_code == 401
+
+
+# -- recovery with fakeredis (the in-process server can be switched off and on) --------------
+
+
+@pytest.mark.fake_only
+def test_fakeredis_outage_then_recovery_with_the_same_client(api, user, login, bearer):
+    pair = login()
+    client = bearer(pair["access"])
+    assert client.get("/auth/me/").status_code == 200
+    cached_client = store.get_client()
+    server = settings.FAKE_REDIS_SERVER
+    server.connected = False
+    try:
+        assert_unavailable(client.get("/auth/me/"))
+        assert_unavailable(client.post("/auth/logout/", {}, format="json"))
+        assert_unavailable(
+            api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+        )
+    finally:
+        server.connected = True
+    # Back by itself: the same client, and nothing was half-done while it was down
+    # (the failed logout revoked nothing; the failed refresh rotated nothing).
+    assert store.get_client() is cached_client
+    assert client.get("/auth/me/").status_code == 200
+    rotated = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert rotated.status_code == 200
+
+
+# -- a real redis-server that is stopped and restarted empty --------------------------------
+
+
+@pytest.fixture(scope="module")
+def standalone() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def on_standalone(standalone: RedisServer) -> Iterator[RedisServer]:
+    """The package's default path (django-redis cache alias) pointed at the throwaway server."""
+    standalone.start()
+    standalone.client().flushall()
+    caches = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": standalone.url(0),
+        }
+    }
+    with override_settings(CACHES=caches):
+        yield standalone
+    standalone.start()  # leave it running for the next test
+
+
+@pytest.mark.real
+def test_restart_empty_refuses_old_tokens_and_recovers_with_the_same_client(
+    api, user, password, login, bearer, on_standalone
+):
+    server = on_standalone
+    pair = login()
+    client = bearer(pair["access"])
+    assert client.get("/auth/me/").status_code == 200
+    cached_client = store.get_client()
+    assert cached_client.connection_pool.connection_kwargs["port"] == server.port
+
+    server.stop()
+    assert_unavailable(client.get("/auth/me/"))
+    assert_unavailable(
+        api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    )
+    assert_unavailable(
+        api.post("/auth/login/", {"email": user.email, "password": password}, format="json")
+    )
+
+    server.start()  # same port, no data: the revocation state is gone
+    assert server.client().dbsize() == 0
+    response = client.get("/auth/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
+    refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+
+    fresh = login()
+    assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
+    assert store.get_client() is cached_client  # recovered by itself, not re-created
+
+
+@pytest.mark.real
+def test_restart_during_a_session_does_not_revive_a_revoked_token(
+    user, login, bearer, on_standalone
+):
+    """Logout, then Redis loses everything (including the revocation record): the logged-out
+    token must stay dead — the missing session epoch refuses it."""
+    server = on_standalone
+    pair = login()
+    client = bearer(pair["access"])
+    assert client.post("/auth/logout/", {}, format="json").status_code == 204
+    server.restart()
+    assert client.get("/auth/me/").status_code == 401
