@@ -1,0 +1,254 @@
+"""Settings of the django-redis-auth example project, read from the environment.
+
+Zero setup by default: SQLite in ``example_project/db.sqlite3`` and an in-process Redis
+stand-in (fakeredis). Real services when the environment says so::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/auth_demo \\
+    REDIS_URL=redis://127.0.0.1:6379/0 python example_project/manage.py runserver
+
+==========================  ====================================  ==========================
+variable                    default                               meaning
+==========================  ====================================  ==========================
+``DATABASE_URL``            SQLite file in ``example_project/``   any dj-database-url URL
+``REDIS_URL``               unset: in-process fakeredis           e.g. redis://host:6379/0
+``SECRET_KEY``              development key (refused without      Django secret; also keys
+                            DEBUG)                                the OTP HMAC
+``DEBUG``                   ``1``                                 ``0`` in production
+``ALLOWED_HOSTS``           ``localhost,127.0.0.1``               comma separated
+``EMAIL_BACKEND``           console backend                       any Django email backend
+``EMAIL_FILE_PATH``         unset                                 directory for the
+                                                                  file-based email backend
+``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
+``GOOGLE_OAUTH2_SECRET``
+==========================  ====================================  ==========================
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1 or 0).")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Core -----------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", True)
+
+# Only ever used with DEBUG on: the check below refuses it otherwise.
+DEVELOPMENT_SECRET_KEY = "django-insecure-django-redis-auth-example-project-development-key"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off: the development key is public, and it "
+        "also signs the JWTs and keys the one-time-code HMAC."
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_redis_auth",
+    "demo",  # the demo_user management command and the index view
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "demo.urls"
+WSGI_APPLICATION = "demo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: users live here (Postgres in production) -------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=0 if DEBUG else 600,
+        conn_health_checks=not DEBUG,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "django_redis_auth.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Redis: codes, revocation state and the user cache --------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    REDIS_CONNECTION_POOL_KWARGS: dict[str, object] = {}
+else:
+    if not DEBUG:
+        # An in-process stand-in is per process: a logout on one worker would not reach the
+        # others, which breaks "revocation is immediate" in any multi-process deployment.
+        raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off.")
+    import fakeredis
+
+    REDIS_URL = "redis://fakeredis:6379/0"  # host is never contacted
+    REDIS_CONNECTION_POOL_KWARGS = {
+        "connection_class": fakeredis.FakeRedisConnection,
+        "server": fakeredis.FakeServer(),  # one in-memory server shared by this process
+    }
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            # Bounded waits: with Redis unreachable, authenticated requests get a prompt 503
+            # auth_unavailable instead of hanging a worker.
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+            "CONNECTION_POOL_KWARGS": REDIS_CONNECTION_POOL_KWARGS,
+            # Never IGNORE_EXCEPTIONS here: a swallowed error would read as "not revoked"
+            # (system check django_redis_auth.E003).
+        },
+    }
+}
+
+# --- REST framework, simplejwt, django-redis-auth -------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "django_redis_auth.authentication.RedisJWTAuthentication",
+    ],
+}
+
+SIMPLE_JWT = {
+    # Lifetimes of the token pair; revocation records expire with them.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    # SIGNING_KEY defaults to SECRET_KEY.
+}
+
+# Every key with its default value, so the knobs are visible; see docs/settings.md.
+DJANGO_REDIS_AUTH = {
+    # Django cache alias (a django-redis cache) holding every key of the package.
+    "CACHE_ALIAS": "default",
+    # Prefix of every Redis key; no braces (they delimit Redis Cluster hash tags).
+    "KEY_PREFIX": "dra",
+    # Dotted path to a zero-argument callable returning a redis-py client (Redis Cluster);
+    # None uses django_redis.get_redis_connection(CACHE_ALIAS).
+    "REDIS_CLIENT_FACTORY": None,
+    # One-time codes: digits, lifetime in seconds, wrong guesses before the code is destroyed.
+    "CODE_LENGTH": 6,
+    "CODE_TTL": 600,
+    "CODE_MAX_ATTEMPTS": 3,
+    # Seconds before the same email may ask again for a code of the same purpose.
+    "RESEND_COOLDOWN": 60,
+    # Codes per email address (all purposes) and per client IP, per hour.
+    "HOURLY_CAP_PER_EMAIL": 10,
+    "HOURLY_CAP_PER_IP": 30,
+    # HMAC key for codes at rest; None derives one from SECRET_KEY.
+    "OTP_HMAC_KEY": None,
+    # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
+    "SECOND_FACTOR": "optional",
+    # Refuse login (403 email_not_verified) until the email address is verified.
+    "REQUIRE_VERIFIED_EMAIL": True,
+    # Dotted path to the callable that delivers auth emails (default: background thread).
+    "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
+    # point it at a function that reads your proxy's header.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    # Seconds a user stays in the cache-aside user cache.
+    "USER_CACHE_TTL": 300,
+    # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
+    "FAIL_OPEN": False,
+}
+
+# --- Email ----------------------------------------------------------------------------------
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
+
+# --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
+
+SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
+SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
+
+# --- Internationalisation and static files --------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Production hardening (DEBUG=0); `manage.py check --deploy` passes -----------------------
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True  # the header only; joining the preload list is a separate step
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django_redis_auth": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
