@@ -1,27 +1,90 @@
-"""Placeholder: the OTP views land with the email-code issue."""
+"""Email-code endpoints: thin HTTP over :mod:`django_redis_auth.flows`.
 
+The 202 answers are constants: the body must not differ between known and unknown
+addresses, so it cannot depend on anything the flow found out.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import flows
+from ..serializers import (
+    TOKEN_MAX,
+    ChallengeCodeSerializer,
+    EmailCodeSerializer,
+    EmailSerializer,
+    PasswordResetConfirmSerializer,
+    RequestCodeSerializer,
+    SignupSerializer,
+)
 from .base import PublicAPIView
+
+SIGNUP_ACCEPTED = _("If this address can be used, we sent it an email. Check your inbox.")
+CODE_ACCEPTED = _("If this address has an account, we sent it a code. Check your inbox.")
+PASSWORD_CHANGED = _("Your password was changed. Every device was signed out.")
+
+
+def _accepted(detail: object) -> Response:
+    return Response({"detail": str(detail)}, status=status.HTTP_202_ACCEPTED)
 
 
 class SignupView(PublicAPIView):
-    pass
+    """email + password → 202, the same for new and taken addresses."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(SignupSerializer)
+        flows.signup(data["email"], data["password"], request)
+        return _accepted(SIGNUP_ACCEPTED)
 
 
 class EmailVerifyView(PublicAPIView):
-    pass
+    """email + code → token pair; the address is verified."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(EmailCodeSerializer)
+        return Response(flows.verify_email(data["email"], data["code"], request).as_dict())
 
 
 class LoginVerifyView(PublicAPIView):
-    pass
+    """challenge (from login/'s 202) + code → token pair."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(ChallengeCodeSerializer)
+        return Response(flows.verify_login(data["challenge"], data["code"], request).as_dict())
+
+
+class ResendCodeSerializer(RequestCodeSerializer):
+    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
+
+    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
 
 
 class RequestCodeView(PublicAPIView):
-    pass
+    """email + purpose (+ challenge for login) → 202, or 429 + Retry-After."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(ResendCodeSerializer)
+        flows.request_code(data["email"], data["purpose"], request, challenge=data.get("challenge"))
+        return _accepted(CODE_ACCEPTED)
 
 
 class PasswordResetView(PublicAPIView):
-    pass
+    """email → 202 whether or not the account exists."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(EmailSerializer)
+        flows.request_password_reset(data["email"], request)
+        return _accepted(CODE_ACCEPTED)
 
 
 class PasswordResetConfirmView(PublicAPIView):
-    pass
+    """email + code + new_password → 200; every session of the user is revoked."""
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(PasswordResetConfirmSerializer)
+        flows.confirm_password_reset(data["email"], data["code"], data["new_password"], request)
+        return Response({"detail": str(PASSWORD_CHANGED)})

@@ -1,0 +1,31 @@
+-- Check a candidate code against the stored one, atomically.
+-- KEYS[1] code hash
+-- ARGV[1] HMAC digest of the candidate code, ARGV[2] maximum attempts per code
+--
+-- Returns 'ok' (the code was right and is now deleted: single use), 'wrong' (attempt
+-- counted, code kept), 'destroyed' (this wrong guess used the last attempt; code deleted)
+-- or 'missing' (no code: never issued, expired, used, destroyed or replaced).
+--
+-- The attempt is counted before the comparison and the script runs atomically, so under
+-- any concurrency one code yields at most one 'ok' and at most ARGV[2] counted guesses.
+--
+-- Comparing with '==' here is safe although it is not a constant-time comparison:
+-- both sides are keyed HMAC digests, never codes. An attacker who could time this
+-- comparison would learn how many leading characters of HMAC(key, their guess) match the
+-- stored digest, which tells nothing about the code without the key (a one-character
+-- change of the guess changes the whole digest). Besides, Lua strings are interned, so
+-- '==' between two strings is a pointer comparison, not a byte-by-byte loop.
+local stored = redis.call('HGET', KEYS[1], 'digest')
+if not stored then
+  return 'missing'
+end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if stored == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 'ok'
+end
+if attempts >= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 'destroyed'
+end
+return 'wrong'

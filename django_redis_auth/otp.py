@@ -1,0 +1,207 @@
+"""The one-time code store: issue and verify, each one atomic Lua script (one round trip).
+
+What Redis holds for a code (``keys.code(email, purpose)``, a hash that expires after
+``CODE_TTL``): ``digest`` = HMAC-SHA256(key, purpose, email, binding, code), ``attempts`` and
+``created`` (ms). Never the code and never the address (the key carries a keyed digest of
+it). A dump of Redis therefore gives an attacker nothing to type into a form.
+
+Why each rule exists:
+
+* codes come from :mod:`secrets` — predictable codes are guessable codes;
+* the digest is keyed (``OTP_HMAC_KEY``, else derived from ``SECRET_KEY``): 6 digits are a
+  million candidates, so an unkeyed hash would be reversed instantly from a Redis dump;
+* purpose, email and binding are inside the digest, so a code (or a digest copied between
+  keys) only ever works for the purpose, address and login challenge it was issued for;
+* verify counts the attempt and deletes on success or on the last allowed wrong guess inside
+  one script: however many requests race, one code yields at most one success and at most
+  ``CODE_MAX_ATTEMPTS`` counted guesses;
+* wrong, expired, used and unknown codes all raise :class:`~.exceptions.InvalidCode`
+  (``invalid_code``): telling them apart would tell an attacker which addresses have a
+  pending code;
+* issue checks the resend cooldown (per email and purpose) and the hourly caps (per email,
+  all purposes, and per client IP) before writing anything, and replaces any previous code.
+  ``store_code=False`` runs the very same limits without storing a code: flows use it for
+  unknown addresses so that known and unknown ones hit the same 429s.
+
+Round trips: issue and verify are one each. On Redis Cluster the per-IP counter lives in
+another hash slot than the email's keys, so issue takes two there (the IP cap first, as its
+own small script, then the email script; a refusal by the second gives the IP count back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+
+from . import keys, store
+from .conf import auth_settings
+from .exceptions import InvalidCode, RateLimited, TooManyAttempts
+from .models import normalize_email
+from .signals import code_failed, code_issued, code_verified
+
+logger = logging.getLogger("django_redis_auth")
+
+EMAIL_VERIFICATION = "email_verification"
+LOGIN = "login"
+PASSWORD_RESET = "password_reset"
+PURPOSES = (EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET)
+
+HOUR = 3600
+# Separates the digest's fields. No field can contain it: purposes are fixed names, emails
+# are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
+_SEP = "\x00"
+
+
+def _now() -> float:
+    return time.time()
+
+
+def hmac_key() -> bytes:
+    """The key codes are hashed with: ``OTP_HMAC_KEY`` if set, else one derived from
+    ``SECRET_KEY`` (domain-separated, so the derived key is used for nothing else)."""
+    configured = auth_settings.OTP_HMAC_KEY
+    if configured:
+        return configured.encode() if isinstance(configured, str) else bytes(configured)
+    return hashlib.sha256(f"django_redis_auth.otp:{settings.SECRET_KEY}".encode()).digest()
+
+
+def digest(email: str, purpose: str, code: str, binding: str = "") -> str:
+    """HMAC-SHA256 of purpose | email | binding | code, hex."""
+    message = _SEP.join((purpose, normalize_email(email), binding, code))
+    return hmac.new(hmac_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def generate_code() -> str:
+    """``CODE_LENGTH`` decimal digits from the operating system's CSPRNG."""
+    length = int(auth_settings.CODE_LENGTH)
+    return f"{secrets.randbelow(10**length):0{length}d}"
+
+
+def clean_code(code: str) -> str:
+    """What the user typed, without the spaces or dashes people add when copying."""
+    return "".join(ch for ch in str(code) if ch not in " -\t\r\n")
+
+
+def _check_purpose(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown code purpose {purpose!r}; expected one of {PURPOSES}.")
+
+
+def _window(now: float) -> tuple[int, int]:
+    """(hour window number, ms until it ends) for the fixed hourly counters."""
+    window = int(now // HOUR)
+    return window, max(1, int(((window + 1) * HOUR - now) * 1000))
+
+
+def issue_code(
+    email: str,
+    purpose: str,
+    *,
+    client_ip: str | None = None,
+    binding: str = "",
+    store_code: bool = True,
+) -> str | None:
+    """Create a code for ``email`` and ``purpose`` and return it (plaintext, for the email).
+
+    The previous code for the same email and purpose stops working. ``binding`` ties the code
+    to something else the verifier must present (the login challenge's nonce).
+    ``store_code=False`` is the dry run for addresses that must not get a code: the same
+    limits are checked and counted, nothing is stored, ``None`` is returned.
+
+    Raises :class:`~.exceptions.RateLimited` (429 + ``Retry-After``) inside the resend
+    cooldown or over an hourly cap, :class:`~.exceptions.AuthUnavailable` if Redis is down.
+    """
+    _check_purpose(purpose)
+    email = normalize_email(email)
+    code = generate_code() if store_code else None
+    now = _now()
+    window, window_ms = _window(now)
+    code_key = keys.code(email, purpose)
+    redis_keys = [code_key, keys.cooldown(email, purpose), keys.email_counter(email, window)]
+    args: list[Any] = [
+        digest(email, purpose, code, binding) if code is not None else "",
+        int(now * 1000),
+        int(auth_settings.CODE_TTL) * 1000,
+        int(auth_settings.RESEND_COOLDOWN) * 1000,
+        int(auth_settings.HOURLY_CAP_PER_EMAIL),
+        window_ms,
+        int(auth_settings.HOURLY_CAP_PER_IP),
+        window_ms,
+    ]
+    ip_key = keys.ip_counter(client_ip, window) if client_ip else None
+    with store.guard():
+        if ip_key is not None and store.is_cluster():
+            _issue_on_cluster(redis_keys, args, ip_key)
+        else:
+            if ip_key is not None:
+                redis_keys.append(ip_key)
+            _raise_if_refused(store.script("issue_code")(keys=redis_keys, args=args))
+    if code is not None:
+        code_issued.send(__name__, email=email, purpose=purpose)
+    return code
+
+
+def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str) -> None:
+    """Two slots, two scripts: take one from the IP's hourly cap, then run the email script;
+    if that one refuses, give the IP count back so a refused request costs nothing."""
+    cap_counter = store.script("cap_counter")
+    wait_ms = cap_counter(keys=[ip_key], args=["take", args[6], args[7]])
+    if int(wait_ms) > 0:
+        raise RateLimited(int(wait_ms) / 1000)
+    outcome = store.script("issue_code")(keys=redis_keys, args=args)
+    if store.decode(outcome[0]) != "ok":
+        cap_counter(keys=[ip_key], args=["give_back", args[6], args[7]])
+    _raise_if_refused(outcome)
+
+
+def _raise_if_refused(outcome: list[Any]) -> None:
+    status, wait_ms = store.decode(outcome[0]), int(outcome[1])
+    if status != "ok":
+        raise RateLimited(wait_ms / 1000)
+
+
+def verify_code(email: str, purpose: str, code: str, *, binding: str = "") -> None:
+    """Accept ``code`` once, or raise.
+
+    Raises :class:`~.exceptions.InvalidCode` (``invalid_code``) for a wrong, expired, used
+    or unknown code, and :class:`~.exceptions.TooManyAttempts` (``too_many_attempts``) when
+    this wrong guess used the last attempt (the code is destroyed). One round trip.
+    """
+    outcome = check(email, purpose, code, binding=binding)
+    if outcome == "ok":
+        return
+    if outcome == "destroyed":
+        raise TooManyAttempts()
+    raise InvalidCode()
+
+
+def check(email: str, purpose: str, code: str, *, binding: str = "") -> str:
+    """The raw outcome of one verification: ``"ok"``, ``"wrong"``, ``"destroyed"`` or
+    ``"missing"`` (see ``lua/verify_code.lua``), after sending the code signals.
+
+    Callers facing users should use :func:`verify_code`, which folds ``wrong`` and
+    ``missing`` into one answer.
+    """
+    _check_purpose(purpose)
+    email = normalize_email(email)
+    candidate = digest(email, purpose, clean_code(code), binding)
+    with store.guard():
+        outcome = store.decode(
+            store.script("verify_code")(
+                keys=[keys.code(email, purpose)],
+                args=[candidate, int(auth_settings.CODE_MAX_ATTEMPTS)],
+            )
+        )
+    if outcome == "ok":
+        code_verified.send(__name__, email=email, purpose=purpose)
+    elif outcome == "destroyed":
+        code_failed.send(__name__, email=email, purpose=purpose, reason="too_many_attempts")
+    else:
+        code_failed.send(__name__, email=email, purpose=purpose, reason="invalid")
+    return outcome or "missing"
