@@ -1,0 +1,105 @@
+"""Section 1: what one authenticated request costs, per design, on a DRF request.
+
+Every variant authenticates the same way DRF does (``authenticate(request)`` on a
+``rest_framework.request.Request``) with warm caches and a valid token. The floors (PyJWT
+decode alone, one Redis GET) show what no Redis-checked design can beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from benchmarks.alternatives import DBBlacklistJWTAuthentication, NaiveRedisJWTAuthentication
+from benchmarks.harness import Op
+from django_redis_auth import keys, store
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.tokens import issue_token_pair
+
+
+def drf_request(token: str) -> Request:
+    return Request(APIRequestFactory().get("/auth/me/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+
+def authenticating(auth_class: type, token: str) -> Callable[[int], object]:
+    authenticator = auth_class()
+    request = drf_request(token)
+
+    def run(_i: int) -> object:
+        result = authenticator.authenticate(request)
+        if result is None:  # pragma: no cover - a broken setup, not a measurement
+            raise RuntimeError(f"{auth_class.__name__} did not authenticate")
+        return result
+
+    run(0)  # fail fast, and warm whatever the design caches
+    return run
+
+
+@dataclass
+class AuthOps:
+    decode: Op
+    redis_get: Op
+    floor: Op
+    simplejwt: Op
+    db_blacklist: Op
+    naive_redis: Op
+    ours: Op
+
+    @property
+    def all(self) -> list[Op]:
+        return [
+            self.decode,
+            self.redis_get,
+            self.floor,
+            self.simplejwt,
+            self.db_blacklist,
+            self.naive_redis,
+            self.ours,
+        ]
+
+
+def build_ops(user: Any) -> AuthOps:
+    ours_token = issue_token_pair(user).access
+    plain_token = str(AccessToken.for_user(user))
+    key = jwt_settings.SIGNING_KEY
+    algorithm = jwt_settings.ALGORITHM
+    client = store.get_client()
+    user_key = keys.cached_user(user.pk)
+    ours = authenticating(RedisJWTAuthentication, ours_token)  # also fills the user cache
+
+    def decode(_i: int) -> object:
+        return jwt.decode(ours_token, key, algorithms=[algorithm])
+
+    def redis_get(_i: int) -> object:
+        return client.get(user_key)
+
+    def floor(_i: int) -> object:
+        jwt.decode(ours_token, key, algorithms=[algorithm])
+        return client.get(user_key)
+
+    return AuthOps(
+        decode=Op("floor: PyJWT decode alone", decode),
+        redis_get=Op("floor: one Redis GET", redis_get),
+        floor=Op("floor: PyJWT decode + one Redis GET", floor),
+        simplejwt=Op(
+            "simplejwt JWTAuthentication (stateless, user from Postgres)",
+            authenticating(JWTAuthentication, plain_token),
+        ),
+        db_blacklist=Op(
+            "simplejwt + DB blacklist check (token_blacklist tables)",
+            authenticating(DBBlacklistJWTAuthentication, plain_token),
+        ),
+        naive_redis=Op(
+            "naive Redis EXISTS + user from Postgres",
+            authenticating(NaiveRedisJWTAuthentication, plain_token),
+        ),
+        ours=Op("ours: RedisJWTAuthentication (warm user cache)", ours),
+    )

@@ -1,0 +1,228 @@
+"""The benchmark sections. Each takes the parsed arguments and a printer and returns the
+targets it checked. Every section starts from empty tables and an empty Redis db."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import bench_auth, environment, fixtures
+from benchmarks.harness import Target, markdown_table, measure, print_table
+
+Out = Callable[[str], None]
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x"
+
+
+def auth(args: Any, out: Out) -> list[Target]:
+    environment.reset_state()
+    out("\n## 1. Per-request authentication cost\n")
+    user = fixtures.make_user("bench-auth@bench.example")
+    rows = fixtures.BlacklistRows(user.pk).grow_to(args.revoked)
+    fixtures.RevokedKeys().grow_to(args.revoked)
+    fixtures.NaiveKeys().grow_to(args.revoked)
+    del rows
+    out(
+        f"{args.revoked:,} revoked tokens present in every store (token_blacklist rows, our "
+        "revocation keys, the naive design's keys); the measured token is valid. "
+        "`authenticate()` on a DRF `Request`, warm caches."
+    )
+    ops = bench_auth.build_ops(user)
+    measure(ops.all, args.iterations)
+    print_table("Authentication per request", ops.all, ops.floor, out=out)
+    ours = ops.ours.median_us
+    vs_floor = ours / ops.floor.median_us
+    vs_db = ops.db_blacklist.median_us / ours
+    vs_stateless = ops.simplejwt.median_us / ours
+    return [
+        Target(
+            "1",
+            "ours ≤ 1.15 x (decode + one Redis round trip)",
+            f"{vs_floor:.2f}x",
+            vs_floor <= 1.15,
+        ),
+        Target("1", "ours ≥ 5x faster than simplejwt + DB blacklist", f"{vs_db:.2f}x", vs_db >= 5),
+        Target(
+            "1",
+            "ours ≥ 2x faster than stateless simplejwt",
+            f"{vs_stateless:.2f}x",
+            vs_stateless >= 2,
+        ),
+        Target(
+            "5",
+            "ours: 1 Redis round trip, 0 DB queries per request",
+            f"{ops.ours.redis_round_trips} round trip(s), {ops.ours.db_queries} queries",
+            ops.ours.redis_round_trips == 1 and ops.ours.db_queries == 0,
+        ),
+    ]
+
+
+def otp(args: Any, out: Out) -> list[Target]:
+    from benchmarks import bench_otp
+
+    environment.reset_state()
+    out("\n## 2. One-time codes: issue and verify\n")
+    unavailable = bench_otp.unavailable()
+    if unavailable:
+        out(f"not available: {unavailable}")
+        return [
+            Target(
+                "2",
+                "ours ≥ 4x faster than django-otp (issue + verify)",
+                f"not available: {unavailable}",
+                None,
+            ),
+            Target(
+                "3", "MEMORY USAGE per live code key ≤ 300 B", f"not available: {unavailable}", None
+            ),
+        ]
+    return bench_otp.run(args, out)
+
+
+def scale(args: Any, out: Out) -> list[Target]:
+    from django_redis_auth import store
+
+    environment.reset_state()
+    out("\n## 3. Scale: cost as revoked tokens accumulate\n")
+    user = fixtures.make_user("bench-scale@bench.example")
+    revoked = fixtures.RevokedKeys()
+    blacklist = fixtures.BlacklistRows(user.pk)
+    client = store.get_client()
+    memory_before = client.info("memory")["used_memory"]
+
+    redis_rows, ours_ratios = [], []
+    for level in args.redis_levels:
+        load_s = revoked.grow_to(level)
+        ops = bench_auth.build_ops(user)
+        pair = [ops.floor, ops.ours]
+        measure(pair, args.iterations)
+        ratio = ops.ours.median_us / ops.floor.median_us
+        ours_ratios.append(ratio)
+        redis_rows.append(
+            [
+                f"{level:,}",
+                f"{ops.ours.median_us:,.1f}",
+                f"{ops.ours.p99_us:,.1f}",
+                f"{ops.floor.median_us:,.1f}",
+                f"{ratio:.2f}x",
+                f"{ratio / ours_ratios[0]:.2f}x",
+                f"{client.dbsize():,}",
+                f"{load_s:.1f}",
+            ]
+        )
+    memory_after = client.info("memory")["used_memory"]
+    out("\n### Ours: RedisJWTAuthentication with N revoked tokens in Redis\n")
+    out(
+        "Each level is measured against the floor (PyJWT decode + one Redis GET) interleaved "
+        "in the same loop, so `vs level 0` compares normalised cost and is immune to drift "
+        "between levels.\n"
+    )
+    markdown_table(
+        [
+            "revoked tokens",
+            "ours median µs",
+            "ours p99 µs",
+            "floor median µs",
+            "ours / floor",
+            "vs level 0",
+            "keys in db",
+            "load s",
+        ],
+        redis_rows,
+        out=out,
+    )
+
+    db_rows, db_ratios, db_medians = [], [], []
+    for level in args.db_levels:
+        load_s = blacklist.grow_to(level)
+        ops = bench_auth.build_ops(user)
+        pair = [ops.simplejwt, ops.db_blacklist]
+        measure(pair, args.iterations)
+        extra = ops.db_blacklist.median_us - ops.simplejwt.median_us
+        db_ratios.append(ops.db_blacklist.median_us / ops.simplejwt.median_us)
+        db_medians.append(ops.db_blacklist.median_us)
+        db_rows.append(
+            [
+                f"{level:,}",
+                f"{ops.db_blacklist.median_us:,.1f}",
+                f"{ops.db_blacklist.p99_us:,.1f}",
+                f"{ops.simplejwt.median_us:,.1f}",
+                f"{extra:,.1f}",
+                f"{db_ratios[-1] / db_ratios[0]:.2f}x",
+                f"{load_s:.1f}",
+            ]
+        )
+    out("\n### simplejwt + DB blacklist with N rows in token_blacklist\n")
+    out("Reference: stateless simplejwt measured interleaved at each level.\n")
+    markdown_table(
+        [
+            "blacklisted rows",
+            "median µs",
+            "p99 µs",
+            "stateless median µs",
+            "blacklist check µs",
+            "vs level 0",
+            "load s",
+        ],
+        db_rows,
+        out=out,
+    )
+
+    targets = []
+    spread = max(ours_ratios) / ours_ratios[0]
+    targets.append(
+        Target(
+            "3",
+            f"ours flat within 10% from 0 to {args.redis_levels[-1]:,} revoked tokens",
+            f"worst level {spread:.2f}x level 0",
+            spread <= 1.10,
+        )
+    )
+    targets += _revoked_key_memory(user, revoked.count, memory_after - memory_before, out)
+    return targets
+
+
+def _revoked_key_memory(user: Any, bulk: int, bulk_bytes: int, out: Out) -> list[Target]:
+    """MEMORY USAGE of a revocation record written by the package itself."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from django_redis_auth import keys, revocation, store
+    from django_redis_auth.tokens import issue_token_pair
+
+    client = store.get_client()
+    sizes = []
+    for _ in range(20):
+        token = AccessToken(issue_token_pair(user).access)
+        revocation.revoke_token(token)
+        key = keys.revoked_jti(user.pk, str(token["jti"]))
+        sizes.append(client.memory_usage(key, samples=0))
+    size = int(statistics.median(sizes))
+    out("\n### Redis memory per revoked token\n")
+    rows = [
+        [
+            "`MEMORY USAGE` of a key written by `revocation.revoke_token`",
+            f"{size} B",
+            f"`{keys.revoked_jti(user.pk, 'JTI')}`",
+        ],
+    ]
+    if bulk:
+        rows.append(
+            [
+                "`used_memory` growth / revoked keys loaded (incl. expiry table, allocator)",
+                f"{bulk_bytes / bulk:.0f} B",
+                f"{bulk:,} keys; shared server, approximate",
+            ]
+        )
+    markdown_table(["measure", "bytes", "notes"], rows, out=out)
+    return [Target("3", "MEMORY USAGE per revoked token key ≤ 120 B", f"{size} B", size <= 120)]
+
+
+def e2e(args: Any, out: Out) -> list[Target]:
+    from benchmarks import bench_e2e
+
+    environment.reset_state()
+    out("\n## 4. End to end: GET /auth/me/ through gunicorn\n")
+    return bench_e2e.run(args, out)
