@@ -1,0 +1,27 @@
+"""Settings for the end-to-end benchmark: the example project's own settings, plus one
+bench-only URL serving the same ``me/`` view with simplejwt's stateless authentication.
+
+Run with the example project's environment (``DATABASE_URL``, ``REDIS_URL``, ``DEBUG=0``,
+``SECRET_KEY``) and ``example_project/`` on ``sys.path``.
+"""
+
+import os
+
+from demo.settings import *  # noqa: F403
+
+ROOT_URLCONF = "benchmarks.e2e_urls"
+# Plain HTTP on the loopback: the production HTTPS redirect would turn every request of the
+# load generator into a 301.
+SECURE_SSL_REDIRECT = False
+
+if os.environ.get("BENCH_COUNT_REDIS"):
+    # Only for the one-off request that counts round trips, never in the served process.
+    from benchmarks.counting import CountingConnection
+
+    CACHES["default"]["OPTIONS"]["CONNECTION_POOL_KWARGS"] = {  # noqa: F405
+        "connection_class": CountingConnection
+    }
+
+# One query per request for the stateless baseline, not two: with health checks on, Django
+# also sends "SELECT 1" before the first query of every request (ours makes none).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
