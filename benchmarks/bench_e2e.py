@@ -108,6 +108,11 @@ def run_wrk(url: str, token: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms), request count and failures from ``wrk --latency``."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", output, re.MULTILINE))
     total = int(re.search(r"(\d+) requests in", output).group(1))
