@@ -294,23 +294,42 @@ class RedisClusterServers:
 
 
 class RedisSentinelServers:
-    """One master and one Sentinel process monitoring it as ``service_name`` (quorum 1)."""
+    """One master, ``replicas`` replicas of it, and one Sentinel process monitoring the
+    master as ``service_name`` (quorum 1, so ``SENTINEL FAILOVER`` needs no other vote)."""
 
-    def __init__(self, service_name: str = "mymaster") -> None:
+    def __init__(self, service_name: str = "mymaster", *, replicas: int = 0) -> None:
         self.service_name = service_name
         self.dir = Path(tempfile.mkdtemp(prefix="dra-redis-sentinel-"))
-        master_port, sentinel_port = free_ports(2)
-        (self.dir / "master").mkdir()
-        (self.dir / "sentinel").mkdir()
-        self.master = RedisServer(master_port, directory=self.dir / "master")
+        master_port, sentinel_port, *replica_ports = free_ports(2 + replicas)
+        for name in ("master", "sentinel", *(f"replica-{p}" for p in replica_ports)):
+            (self.dir / name).mkdir()
+        # No 5 s wait before the initial (diskless) sync to a replica.
+        self.master = RedisServer(
+            master_port, directory=self.dir / "master", args=("--repl-diskless-sync-delay", "0")
+        )
+        self.replicas = [
+            RedisServer(
+                port,
+                directory=self.dir / f"replica-{port}",
+                args=("--replicaof", HOST, str(master_port)),
+            )
+            for port in replica_ports
+        ]
         self.sentinel = RedisServer(sentinel_port, directory=self.dir / "sentinel", sentinel=True)
+
+    @property
+    def data_servers(self) -> list[RedisServer]:
+        return [self.master, *self.replicas]
 
     def start(self) -> RedisSentinelServers:
         try:
-            self.master.start()
+            for server in self.data_servers:
+                server.start()
+            _wait_until(self._replicas_in_sync, "replicas to finish their initial sync")
             (self.sentinel.dir / "sentinel.conf").write_text(
                 f"sentinel monitor {self.service_name} {HOST} {self.master.port} 1\n"
                 f"sentinel down-after-milliseconds {self.service_name} 5000\n"
+                f"sentinel failover-timeout {self.service_name} 10000\n"
             )
             self.sentinel.start()
             _wait_until(self._discovered, f"sentinel to report master {self.service_name}")
@@ -319,13 +338,60 @@ class RedisSentinelServers:
             raise
         return self
 
+    def _replicas_in_sync(self) -> bool:
+        return all(
+            replica.client().info("replication").get("master_link_status") == "up"
+            for replica in self.replicas
+        )
+
     def _discovered(self) -> bool:
-        address = self.sentinel.client().sentinel_get_master_addr_by_name(self.service_name)
-        return address is not None and int(address[1]) == self.master.port
+        if self.master_port() != self.master.port:
+            return False
+        if not self.replicas:
+            return True
+        # Ready to promote only once Sentinel is connected to each replica and has seen it
+        # in sync (else SENTINEL FAILOVER answers NOGOODSLAVE).
+        known = self.sentinel.client().sentinel_slaves(self.service_name)
+        usable = [r for r in known if r["flags"] == "slave" and r.get("master-link-status") == "ok"]
+        return len(usable) == len(self.replicas)
+
+    def master_port(self) -> int | None:
+        """The master's port as Sentinel's master table reports it now (what redis-py's
+        ``Sentinel.discover_master`` reads; ``get-master-addr-by-name`` already names the
+        promoted replica while the failover is still in progress)."""
+        try:
+            state = self.sentinel.client().sentinel_master(self.service_name)
+        except redis.ResponseError:
+            return None
+        if not state["is_master"] or "failover_in_progress" in state["flags"]:
+            return None
+        return int(state["port"])
+
+    def failover(self) -> RedisServer:
+        """Force a failover (``SENTINEL FAILOVER``), wait until Sentinel names a promoted
+        replica, then stop the old master, as in a crash. Returns the new master.
+
+        Stopping the old master (rather than waiting for Sentinel to demote it, which it
+        only notices on its 10-second INFO cycle) also means no client can keep writing to
+        it in between."""
+        old = next(s for s in self.data_servers if s.port == self.master_port())
+        self.sentinel.client().execute_command("SENTINEL FAILOVER", self.service_name)
+
+        def promoted() -> bool:
+            port = self.master_port()
+            if port in (None, old.port):
+                return False
+            new = next(s for s in self.data_servers if s.port == port)
+            return new.client().info("replication").get("role") == "master"
+
+        _wait_until(promoted, "a replica to be promoted", timeout=20)
+        old.stop()
+        return next(s for s in self.data_servers if s.port == self.master_port())
 
     def cleanup(self) -> None:
         self.sentinel.stop()
-        self.master.stop()
+        for server in self.data_servers:
+            server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> RedisSentinelServers:
@@ -348,6 +414,8 @@ def redis_cluster(masters: int = 3) -> Iterator[RedisClusterServers]:
 
 
 @contextlib.contextmanager
-def redis_sentinel(service_name: str = "mymaster") -> Iterator[RedisSentinelServers]:
-    with RedisSentinelServers(service_name) as servers:
+def redis_sentinel(
+    service_name: str = "mymaster", *, replicas: int = 0
+) -> Iterator[RedisSentinelServers]:
+    with RedisSentinelServers(service_name, replicas=replicas) as servers:
         yield servers

@@ -204,3 +204,63 @@ def test_password_change_revokes_every_session(user, login, bearer):
         assert bearer(pair["access"]).get("/auth/me/").status_code == 401
     fresh = login(pw="a brand new passphrase 42")
     assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
+
+
+# -- one-time codes on the cluster --------------------------------------------------------
+
+
+def test_code_issue_and_verify_on_cluster(round_trips):
+    """Issue and verify are Lua scripts over the email's keys (``{e<digest>}``): one slot,
+    one round trip each once the scripts are loaded."""
+    from django_redis_auth import otp
+    from django_redis_auth.exceptions import InvalidCode, RateLimited
+
+    email = "carol@example.com"
+    email_keys = [
+        keys.code(email, otp.LOGIN),
+        keys.cooldown(email, otp.LOGIN),
+        keys.email_counter(email, 0),
+    ]
+    assert len({key_slot(k.encode()) for k in email_keys}) == 1
+
+    code = otp.issue_code(email, otp.LOGIN)
+    assert code is not None
+    with pytest.raises(InvalidCode):
+        otp.verify_code(email, otp.LOGIN, "x" + code[1:])
+    with round_trips() as rt:
+        otp.verify_code(email, otp.LOGIN, code)
+    assert rt.count == 1
+    assert rt.commands == [b"EVALSHA"]
+    with pytest.raises(InvalidCode):
+        otp.verify_code(email, otp.LOGIN, code)  # single use
+    with pytest.raises(RateLimited):
+        otp.issue_code(email, otp.LOGIN)  # resend cooldown
+
+
+def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_trips):
+    from django_redis_auth import otp
+    from django_redis_auth.exceptions import RateLimited
+
+    ip = "203.0.113.9"
+    ip_slot = key_slot(keys.ip_counter(ip, 0).encode())
+    config = {
+        **settings.DJANGO_REDIS_AUTH,
+        "REDIS_CLIENT_FACTORY": "tests.test_cluster.cluster_client",
+        "HOURLY_CAP_PER_IP": 2,
+    }
+    with override_settings(DJANGO_REDIS_AUTH=config):
+        otp.issue_code("warm@example.com", otp.LOGIN, client_ip="198.51.100.1")  # loads scripts
+        emails = ["a@example.com", "b@example.com", "c@example.com"]
+        assert all(key_slot(keys.email_tag(e).encode()) != ip_slot for e in emails)
+        with round_trips() as rt:
+            assert otp.issue_code(emails[0], otp.LOGIN, client_ip=ip) is not None
+        # The IP cap script, then the email script: two round trips (one on a single Redis).
+        assert rt.count == 2
+        assert rt.commands == [b"EVALSHA", b"EVALSHA"]
+        # A request refused by the email script (cooldown) gives its IP count back ...
+        with pytest.raises(RateLimited):
+            otp.issue_code(emails[0], otp.LOGIN, client_ip=ip)
+        # ... so the cap of 2 still allows a second address, then refuses the third.
+        assert otp.issue_code(emails[1], otp.LOGIN, client_ip=ip) is not None
+        with pytest.raises(RateLimited):
+            otp.issue_code(emails[2], otp.LOGIN, client_ip=ip)
