@@ -253,11 +253,15 @@ class RedisClusterServers:
                 capture_output=True,
                 timeout=60,
             )
-            _wait_until(self._converged, "cluster_state:ok on every node")
+            self.wait_until_ok()
         except BaseException:
             self.cleanup()
             raise
         return self
+
+    def wait_until_ok(self) -> None:
+        """Block (bounded) until every node reports ``cluster_state:ok`` with all slots."""
+        _wait_until(self._converged, "cluster_state:ok on every node")
 
     def _converged(self) -> bool:
         for node in self.nodes:

@@ -15,7 +15,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import override_settings
+from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster, key_slot
+from redis.retry import Retry
 
 from django_redis_auth import keys, store
 from tests.redis_counting import CountingConnection
@@ -31,10 +33,16 @@ def cluster_client() -> RedisCluster:
     """The ``REDIS_CLIENT_FACTORY`` under test: what a project puts in its settings.
 
     ``from_url`` rather than ``RedisCluster(host=..., port=...)`` only because that form is
-    the one that passes ``connection_class`` (our round-trip counter) on to every node."""
+    the one that passes ``connection_class`` (our round-trip counter) on to every node.
+    The bounded ``retry`` is what docs/cluster.md recommends: redis-py's default retries a
+    refused connection ten times with backoff, seconds before the 503."""
     assert CLUSTER_PORT is not None, "the cluster fixture is not active"
     return RedisCluster.from_url(
-        f"redis://127.0.0.1:{CLUSTER_PORT}", connection_class=CountingConnection
+        f"redis://127.0.0.1:{CLUSTER_PORT}",
+        connection_class=CountingConnection,
+        retry=Retry(NoBackoff(), 1),
+        socket_connect_timeout=1,
+        socket_timeout=1,
     )
 
 
@@ -51,7 +59,10 @@ def cluster() -> Iterator[RedisClusterServers]:
 
 @pytest.fixture(autouse=True)
 def on_cluster(cluster: RedisClusterServers) -> Iterator[RedisClusterServers]:
-    """Point the package at the (emptied) cluster for one test."""
+    """Point the package at the (emptied, healthy) cluster for one test."""
+    for node in cluster.nodes:
+        node.start()  # no-op when running; revives a node an earlier failed test left down
+    cluster.wait_until_ok()
     cluster.flushall()
     config = {
         **settings.DJANGO_REDIS_AUTH,
@@ -146,6 +157,46 @@ def test_data_loss_on_the_cluster_refuses_old_tokens(api, cluster, user, login, 
     refreshed = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
     assert refreshed.status_code == 401
     assert bearer(login()["access"]).get("/auth/me/").status_code == 200
+
+
+def test_a_master_down_then_back_empty_affects_only_its_own_users(
+    api, cluster, make_user, login, bearer
+):
+    """One master stops: the users whose slot it owns get 503 (never 200, never 500) while
+    the others carry on. It comes back empty on the same port: its users' old tokens are
+    refused (401), they sign in again, and the cached cluster client recovered by itself."""
+    client = store.get_client()
+
+    def node_of(user_id: int) -> int:
+        return client.get_node_from_key(keys.user_tag(user_id)).port
+
+    victim = cluster.nodes[1]  # not the startup node the factory names
+    ids = list(range(201, 260))
+    on_victim = next(i for i in ids if node_of(i) == victim.port)
+    elsewhere = next(i for i in ids if node_of(i) != victim.port)
+    users = {}
+    for uid in (on_victim, elsewhere):
+        users[uid] = make_user(id=uid, email=f"user{uid}@example.com")
+    pairs = {uid: login(email=f"user{uid}@example.com") for uid in users}
+
+    victim.stop()
+    down = bearer(pairs[on_victim]["access"]).get("/auth/me/")
+    assert down.status_code == 503
+    assert down.json()["code"] == "auth_unavailable"
+    assert bearer(pairs[elsewhere]["access"]).get("/auth/me/").status_code == 200
+
+    victim.start()  # same port and node id (nodes.conf), no data
+    cluster.wait_until_ok()
+    assert victim.client().dbsize() == 0
+    assert bearer(pairs[on_victim]["access"]).get("/auth/me/").status_code == 401
+    refreshed = api.post(
+        "/auth/token/refresh/", {"refresh": pairs[on_victim]["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 401
+    fresh = login(email=f"user{on_victim}@example.com")
+    assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
+    assert bearer(pairs[elsewhere]["access"]).get("/auth/me/").status_code == 200
+    assert store.get_client() is client
 
 
 def test_login_then_me(user, login, bearer):
