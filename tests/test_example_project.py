@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import secrets
 import socket
 import subprocess
@@ -19,8 +20,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import fakeredis
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from django_redis_auth.conf import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
@@ -66,95 +71,73 @@ def run(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedPro
     )
 
 
-PROBE = """
-import json
-import django
-
-django.setup()
-from django.conf import settings
-from django_redis_auth.conf import DEFAULTS
-
-cache = settings.CACHES["default"]
-pool = cache["OPTIONS"].get("CONNECTION_POOL_KWARGS", {})
-db = settings.DATABASES["default"]
-out = {
-    "debug": settings.DEBUG,
-    "db_engine": db["ENGINE"],
-    "db_name": str(db["NAME"]),
-    "db_host": db.get("HOST", ""),
-    "cache_backend": cache["BACKEND"],
-    "cache_location": cache["LOCATION"],
-    "cache_options": sorted(cache["OPTIONS"]),
-    "connection_class": getattr(pool.get("connection_class"), "__name__", None),
-    "has_server": "server" in pool,
-    "secret_is_dev_key": settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY,
-    "allowed_hosts": settings.ALLOWED_HOSTS,
-    "email_backend": settings.EMAIL_BACKEND,
-    "email_file_path": getattr(settings, "EMAIL_FILE_PATH", None),
-    "google_key": settings.SOCIAL_AUTH_GOOGLE_OAUTH2_KEY,
-    "google_secret": settings.SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET,
-    "auth_user_model": settings.AUTH_USER_MODEL,
-    "installed_apps": settings.INSTALLED_APPS,
-    "auth_classes": settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
-    "unknown_auth_settings": sorted(set(settings.DJANGO_REDIS_AUTH) - set(DEFAULTS)),
-    "ssl_redirect": getattr(settings, "SECURE_SSL_REDIRECT", False),
-    "hsts": getattr(settings, "SECURE_HSTS_SECONDS", 0),
-}
-if out["connection_class"]:
-    # The in-process stand-in must really work, Lua included.
-    from django_redis_auth import store
-
-    client = store.get_client()
-    client.set("probe", "1")
-    out["stand_in_works"] = client.eval("return redis.call('GET', KEYS[1])", 1, "probe") == b"1"
-print(json.dumps(out))
-"""
+SETTINGS_FILE = EXAMPLE / "demo" / "settings.py"
 
 
-def probe(**env: str) -> dict[str, Any]:
-    result = run("-c", PROBE, **env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+@pytest.fixture
+def load_settings(monkeypatch):
+    """Evaluate the example settings module under an environment, in this process.
+
+    ``runpy`` runs the file afresh each time and leaves ``sys.modules`` and this suite's own
+    Django configuration alone, so every environment costs milliseconds, not a subprocess."""
+
+    def load(**env: str) -> dict[str, Any]:
+        for name in SETTINGS_ENV:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS_FILE))
+
+    return load
 
 
-def test_default_environment_is_sqlite_and_in_process_redis():
-    config = probe()
-    assert config["debug"] is True
-    assert config["db_engine"] == "django.db.backends.sqlite3"
-    assert config["db_name"] == str(EXAMPLE / "db.sqlite3")
-    assert config["cache_backend"] == "django_redis.cache.RedisCache"
-    assert config["connection_class"] == "FakeRedisConnection"
-    assert config["has_server"] is True
-    assert config["stand_in_works"] is True
-    assert "IGNORE_EXCEPTIONS" not in config["cache_options"]
-    assert {"SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT"} <= set(config["cache_options"])
-    assert config["secret_is_dev_key"] is True
-    assert config["allowed_hosts"] == ["localhost", "127.0.0.1"]
-    assert config["email_backend"] == "django.core.mail.backends.console.EmailBackend"
-    assert config["email_file_path"] is None
-    assert config["google_key"] == config["google_secret"] == ""
-    assert config["auth_user_model"] == "django_redis_auth.User"
-    assert {"rest_framework", "django_redis_auth"} <= set(config["installed_apps"])
-    assert config["auth_classes"] == ["django_redis_auth.authentication.RedisJWTAuthentication"]
-    assert config["unknown_auth_settings"] == []
-    assert config["ssl_redirect"] is False
+def test_default_environment_is_sqlite_and_in_process_redis(load_settings):
+    config = load_settings()
+    assert config["DEBUG"] is True
+    database = config["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert str(database["NAME"]) == str(EXAMPLE / "db.sqlite3")
+    cache = config["CACHES"]["default"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    pool = cache["OPTIONS"]["CONNECTION_POOL_KWARGS"]
+    assert pool["connection_class"] is fakeredis.FakeRedisConnection
+    assert isinstance(pool["server"], fakeredis.FakeServer)
+    assert "IGNORE_EXCEPTIONS" not in cache["OPTIONS"]
+    assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] and cache["OPTIONS"]["SOCKET_TIMEOUT"]
+    assert config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert config["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert "EMAIL_FILE_PATH" not in config
+    assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == ""
+    assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == ""
+    assert config["AUTH_USER_MODEL"] == "django_redis_auth.User"
+    assert {"rest_framework", "django_redis_auth"} <= set(config["INSTALLED_APPS"])
+    assert config["REST_FRAMEWORK"]["DEFAULT_AUTHENTICATION_CLASSES"] == [
+        "django_redis_auth.authentication.RedisJWTAuthentication"
+    ]
+    assert config["DJANGO_REDIS_AUTH"] == DEFAULTS  # every default, spelled out
+    assert "SECURE_SSL_REDIRECT" not in config
 
 
-def test_database_and_redis_urls_select_real_services():
-    config = probe(
+def test_database_and_redis_urls_select_real_services(load_settings):
+    config = load_settings(
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/auth_demo",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
-    assert config["db_engine"] == "django.db.backends.postgresql"
-    assert config["db_name"] == "auth_demo"
-    assert config["db_host"] == "127.0.0.1"
-    assert config["cache_location"] == "redis://127.0.0.1:6379/0"
-    assert config["connection_class"] is None
-    assert config["has_server"] is False
+    database = config["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["HOST"], database["PORT"]) == (
+        "auth_demo",
+        "127.0.0.1",
+        5432,
+    )
+    cache = config["CACHES"]["default"]
+    assert cache["LOCATION"] == "redis://127.0.0.1:6379/0"
+    assert cache["OPTIONS"]["CONNECTION_POOL_KWARGS"] == {}
 
 
-def test_environment_overrides(tmp_path):
-    config = probe(
+def test_environment_overrides(load_settings, tmp_path):
+    config = load_settings(
         DEBUG="0",
         SECRET_KEY="s" * 60,
         REDIS_URL="redis://127.0.0.1:6379/0",
@@ -164,14 +147,15 @@ def test_environment_overrides(tmp_path):
         GOOGLE_OAUTH2_KEY="google-key",
         GOOGLE_OAUTH2_SECRET="google-secret",
     )
-    assert config["debug"] is False
-    assert config["secret_is_dev_key"] is False
-    assert config["allowed_hosts"] == ["api.example.com", ".example.org"]
-    assert config["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
-    assert config["email_file_path"] == str(tmp_path)
-    assert (config["google_key"], config["google_secret"]) == ("google-key", "google-secret")
-    assert config["ssl_redirect"] is True
-    assert config["hsts"] > 0
+    assert config["DEBUG"] is False
+    assert config["SECRET_KEY"] == "s" * 60
+    assert config["ALLOWED_HOSTS"] == ["api.example.com", ".example.org"]
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert config["EMAIL_FILE_PATH"] == str(tmp_path)
+    assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
+    assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["SECURE_SSL_REDIRECT"] is True
+    assert config["SECURE_HSTS_SECONDS"] > 0
 
 
 @pytest.mark.parametrize(
@@ -187,26 +171,58 @@ def test_environment_overrides(tmp_path):
     ],
     ids=["no-secret-key", "development-key", "in-process-redis", "bad-debug"],
 )
-def test_unsafe_production_settings_are_refused(env, message):
-    result = run("-c", "import django; django.setup()", **env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert message in result.stderr
+def test_unsafe_production_settings_are_refused(load_settings, env, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        load_settings(**env)
 
 
-def test_manage_py_check_is_clean():
-    result = run(MANAGE, "check", "--fail-level", "WARNING")
+# --- the project as Django runs it (subprocesses: its own Django configuration) ---------------
+# These set their own environment and do not depend on the test backend, so they run once,
+# in the unit pass.
+
+DEFAULT_PROBE = """
+import django
+from django.core.management import call_command
+
+django.setup()
+call_command("check", fail_level="WARNING")  # raises SystemCheckError on any warning
+from django_redis_auth import store
+
+# The in-process stand-in really answers, Lua included.
+client = store.get_client()
+client.set("probe", "1")
+assert client.eval("return redis.call('GET', KEYS[1])", 1, "probe") == b"1"
+print("ok")
+"""
+
+PRODUCTION_PROBE = """
+import django
+from django.core.management import CommandError, call_command
+
+django.setup()
+call_command("check", deploy=True, fail_level="WARNING")
+try:
+    call_command("demo_user")
+except CommandError as exc:
+    print("demo_user refused:", exc)
+"""
+
+
+@pytest.mark.fake_only
+def test_default_project_passes_checks_and_stand_in_works():
+    result = run("-c", DEFAULT_PROBE)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert result.stdout.splitlines()[-2:] == [
+        "System check identified no issues (0 silenced).",
+        "ok",
+    ]
 
 
-def test_deploy_check_is_clean_in_production_mode():
+@pytest.mark.fake_only
+def test_production_mode_passes_deploy_checks_and_refuses_demo_user():
     result = run(
-        MANAGE,
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
+        "-c",
+        PRODUCTION_PROBE,
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/auth_demo",
@@ -214,18 +230,7 @@ def test_deploy_check_is_clean_in_production_mode():
         ALLOWED_HOSTS="auth.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_demo_user_command_refuses_without_debug():
-    result = run(
-        MANAGE,
-        "demo_user",
-        DEBUG="0",
-        SECRET_KEY="s" * 60,
-        REDIS_URL="redis://127.0.0.1:6379/0",
-    )
-    assert result.returncode != 0
-    assert "DEBUG is off" in result.stderr
+    assert "demo_user refused: DEBUG is off" in result.stdout
 
 
 # --- end to end: what `make demo` does, then a sign-in over HTTP ------------------------------
@@ -265,12 +270,25 @@ def wait_for_port(port: int, server: subprocess.Popen, log: Path, timeout: float
     pytest.fail(f"runserver did not listen on {port} within {timeout}s:\n{log.read_text()}")
 
 
+SETUP = """
+import django
+from django.core.management import call_command
+
+django.setup()
+call_command("migrate", interactive=False, verbosity=0)
+call_command("demo_user")
+call_command("demo_user")  # idempotent: `make demo` runs it every time
+"""
+
+
 def demo_sign_in(tmp_path: Path, **env: str) -> None:
-    """migrate + demo_user (twice: it is idempotent) + runserver, then sign in over HTTP."""
-    for args in (("migrate", "--noinput"), ("demo_user",), ("demo_user",)):
-        result = run(MANAGE, *args, **env)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "Ready: demo@example.com" in result.stdout
+    """What `make demo` does (migrate, demo_user, runserver), then sign in over HTTP."""
+    result = run("-c", SETUP, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"Created: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
+        f"Ready: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
+    ]
 
     port = free_port()
     log = tmp_path / "runserver.log"
@@ -318,6 +336,7 @@ def demo_sign_in(tmp_path: Path, **env: str) -> None:
             server.wait(timeout=10)
 
 
+@pytest.mark.fake_only
 def test_demo_signs_in_on_embedded_default(tmp_path):
     demo_sign_in(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}")
 
