@@ -34,8 +34,8 @@ def cluster_client() -> RedisCluster:
 
     ``from_url`` rather than ``RedisCluster(host=..., port=...)`` only because that form is
     the one that passes ``connection_class`` (our round-trip counter) on to every node.
-    The bounded ``retry`` is what docs/cluster.md recommends: redis-py's default retries a
-    refused connection ten times with backoff, seconds before the 503."""
+    Short timeouts and a bounded ``retry``, as docs/cluster.md recommends, so an outage
+    becomes a 503 quickly."""
     assert CLUSTER_PORT is not None, "the cluster fixture is not active"
     return RedisCluster.from_url(
         f"redis://127.0.0.1:{CLUSTER_PORT}",
