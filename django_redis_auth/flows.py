@@ -31,7 +31,7 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from rest_framework.exceptions import ValidationError
 
-from . import otp, revocation, senders, tokens, users, users_cache
+from . import otp, receivers, revocation, senders, tokens, users, users_cache
 from .conf import auth_settings
 from .exceptions import InvalidCode, PasswordInvalid
 from .models import normalize_email
@@ -301,7 +301,8 @@ def confirm_password_reset(email: str, code: str, new_password: str, request: An
     if user is None or not _is_active(user):
         raise InvalidCode()
     with _atomic():
-        revocation.revoke_user(user, reason="password_reset")
+        # The save hook revokes every session inside this transaction (receivers.py).
+        receivers.set_revoke_reason(user, "password_reset")
         user.set_password(new_password)
         update_fields = ["password"]
         if hasattr(user, "email_verified") and not user.email_verified:

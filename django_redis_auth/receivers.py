@@ -22,6 +22,13 @@ from .exceptions import AuthUnavailable
 logger = logging.getLogger("django_redis_auth")
 
 _SNAPSHOT = "_django_redis_auth_snapshot"
+_REASON = "_django_redis_auth_revoke_reason"
+
+
+def set_revoke_reason(instance: Any, reason: str) -> None:
+    """Name the reason the next save's revocation reports in ``tokens_revoked`` (e.g. a
+    password reset rather than a plain password change), without revoking twice."""
+    instance.__dict__[_REASON] = reason
 
 
 def _snapshot(instance: Any) -> tuple[Any, Any]:
@@ -60,9 +67,10 @@ def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     old_password, was_active = instance.__dict__.get(_SNAPSHOT, (None, None))
     password, is_active = _snapshot(instance)
     instance.__dict__[_SNAPSHOT] = (password, is_active)
+    reason = instance.__dict__.pop(_REASON, None)
     if not created:
         if password is not None and password != old_password and not _is_rehash(instance, kwargs):
-            revocation.revoke_user_id(user_id, reason="password_changed")
+            revocation.revoke_user_id(user_id, reason=reason or "password_changed")
         elif was_active is not False and is_active is False:
             revocation.revoke_user_id(user_id, reason="deactivated")
     _invalidate_quietly(user_id)

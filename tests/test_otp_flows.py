@@ -610,7 +610,7 @@ def test_password_reset_writes_nothing_if_revocation_fails(api, user, login, bea
     def fail(*args, **kwargs):
         raise AuthUnavailable()
 
-    monkeypatch.setattr(flows.revocation, "revoke_user", fail)
+    monkeypatch.setattr(flows.receivers.revocation, "revoke_user_id", fail)
     response = confirm(api, code)
     assert response.status_code == 503
     assert User.objects.get(pk=user.pk).check_password("correct horse battery staple")
@@ -624,3 +624,21 @@ def test_password_reset_of_inactive_account_sends_nothing(api, make_user):
     response = post(api, "password/reset/", {"email": "alice@example.com"})
     assert response.status_code == 202
     assert mail.outbox == []
+
+
+def test_password_reset_revokes_once_with_its_reason(api, user, login):
+    from django_redis_auth.signals import tokens_revoked
+
+    login()
+    code = reset_code(api)
+    seen = []
+
+    def receiver(**kwargs):
+        seen.append((kwargs["scope"], kwargs["reason"]))
+
+    tokens_revoked.connect(receiver, dispatch_uid="reset-reason")
+    try:
+        assert confirm(api, code).status_code == 200
+    finally:
+        tokens_revoked.disconnect(dispatch_uid="reset-reason")
+    assert seen == [("user", "password_reset")]
