@@ -105,12 +105,11 @@ def _password_fingerprint(user: Any) -> str:
 def signup(email: str, password: str, request: Any = None) -> None:
     """Create an unverified account and mail it an ``email_verification`` code.
 
-    Existing addresses: a verified (or inactive) account is left alone and gets a "someone
-    tried to sign up with your address" notice (active ones only), no code; an unverified
-    account takes the new password (the latest sign-up wins; nobody can sign in before the
-    address is verified) and gets a fresh code that replaces the old one. Every path hashes
-    the password once and runs the same code limits, so neither the answer nor its timing
-    tells which case applied.
+    Existing addresses, verified or not, are left alone and get a "someone tried to sign up
+    with your address" notice (active accounts only), no code: the password of an existing
+    account never changes through sign-up (see ``_signup_existing``). Every path hashes the
+    password once and runs the same code limits, so neither the answer nor its timing tells
+    which case applied.
 
     Raises ``ValidationError`` (400 ``password_invalid``) if the password validators refuse,
     ``RateLimited`` (429) or ``AuthUnavailable`` (503, nothing created).
@@ -153,12 +152,11 @@ def _signup_new(email: str, password: str, ip: str | None) -> AuthEmail | None:
 def _signup_existing(
     user: Any, email: str, password: str, ip: str | None, *, hashed: bool = False
 ) -> AuthEmail | None:
-    if _is_active(user) and not users.is_verified(user):
-        with _atomic():
-            user.set_password(password)
-            user.save(update_fields=["password"])
-            code = otp.issue_code(email, EMAIL_VERIFICATION, client_ip=ip)
-        return _code_email(EMAIL_VERIFICATION, email, code or "")
+    # The account is never changed, verified or not. Letting a second sign-up replace the
+    # password of an unverified account would let an attacker who signs up with the victim's
+    # address while the victim's verification is pending choose the password the victim then
+    # verifies (account pre-hijacking). The owner is told instead and can reset the password,
+    # which also verifies the address.
     if not hashed:
         make_password(password)  # the same hashing cost as creating an account
     otp.issue_code(email, EMAIL_VERIFICATION, client_ip=ip, store_code=False)

@@ -186,7 +186,7 @@ def test_signup_hands_exactly_one_message_to_the_sender_on_every_path(api, make_
     assert [(m.to, m.kind) for m in sent] == [
         ("new@example.com", "email_verification"),
         ("verified@example.com", "signup_exists"),
-        ("pending@example.com", "email_verification"),
+        ("pending@example.com", "signup_exists"),
     ]
 
 
@@ -197,17 +197,19 @@ def record_sender(message) -> None:
     RECORDED.append(message)
 
 
-def test_signup_on_unverified_account_sends_fresh_code_and_takes_new_password(api):
+def test_second_signup_never_changes_a_pending_account(api):
+    """Pre-hijacking: a second sign-up for an address whose verification is pending must not
+    set its password (the owner would then verify the attacker's password)."""
     with no_cooldown():
         signup(api, password="first passphrase 111")
-        old = code_in(mail.outbox[0])
+        pending = code_in(mail.outbox[0])
         signup(api, password=NEW_PASSWORD)
-    new = code_in(mail.outbox[1])
-    assert User.objects.get(email="new@example.com").check_password(NEW_PASSWORD)
-    if old != new:
-        response = post(api, "email/verify/", {"email": "new@example.com", "code": old})
-        assert response.json()["code"] == "invalid_code"
-    response = post(api, "email/verify/", {"email": "new@example.com", "code": new})
+    assert User.objects.get(email="new@example.com").check_password("first passphrase 111")
+    notice = mail.outbox[1]
+    assert "already have one" in notice.body
+    assert not re.search(r"\b\d{6}\b", notice.body)
+    # The owner's pending code still verifies the owner's account.
+    response = post(api, "email/verify/", {"email": "new@example.com", "code": pending})
     assert response.status_code == 200
 
 
