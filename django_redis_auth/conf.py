@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     "USER_CACHE_TTL": 300,
     # Accept tokens unchecked (logged) when Redis is down. Unsafe; off by default.
     "FAIL_OPEN": False,
+    # Replicas that must acknowledge a revocation (Redis WAIT) before logout & co. return;
+    # if fewer do within REPLICA_ACK_TIMEOUT ms the request answers 503. Makes a revocation
+    # survive a failover to a replica. 0 = do not wait (standalone Redis, or Cluster).
+    "REPLICA_ACKS": 0,
+    "REPLICA_ACK_TIMEOUT": 100,
 }
 
 IMPORT_STRINGS = frozenset({"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"})

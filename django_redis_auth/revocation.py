@@ -10,8 +10,10 @@ record carries the TTL of the newest token that depends on it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +21,11 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
 from . import keys, store
-from .exceptions import InvalidToken, TokenReused, TokenRevoked
+from .conf import auth_settings
+from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
+
+logger = logging.getLogger("django_redis_auth")
 
 EPOCH_CLAIM = "epoch"
 FAMILY_CLAIM = "fam"
@@ -113,19 +118,40 @@ def rotate(token: Token, new_jti: str, new_exp: int) -> None:
         raise TokenRevoked()
 
 
+def _write(build: Callable[[Any], None]) -> None:
+    """Run revocation writes in one round trip on one connection, then, when
+    ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
+
+    A revocation that only the master saw would come back to life if a replica that missed it
+    were promoted; answering 503 instead tells the client its logout did not stick.
+    """
+    client = store.get_client()
+    acks = int(auth_settings.REPLICA_ACKS)
+    with store.guard():
+        # Not MULTI: each write is correct on its own, and WAIT must follow on the same
+        # connection (WAIT inside MULTI does not wait).
+        pipe = client.pipeline(transaction=False)
+        build(pipe)
+        if acks:
+            pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
+        results = pipe.execute()
+    if acks and int(results[-1]) < acks:
+        logger.error("Revocation acknowledged by %s of %s replicas", results[-1], acks)
+        raise AuthUnavailable()
+
+
 def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry."""
     user_id, _epoch, _family, jti = claims(token)
     exp = int(token["exp"])
     if exp * 1000 > _now_ms():
-        with store.guard():
-            store.get_client().set(keys.revoked_jti(user_id, jti), 1, exat=exp)
+        _write(lambda pipe: pipe.set(keys.revoked_jti(user_id, jti), 1, exat=exp))
     tokens_revoked.send(__name__, user_id=user_id, scope="token", reason=reason)
 
 
 def revoke_session(*tokens: Token, reason: str = "logout") -> None:
     """Revoke each token and its whole family (every token rotation derived from the same
-    sign-in), in one MULTI/EXEC round trip. All tokens must belong to one user."""
+    sign-in), in one round trip. All tokens must belong to one user."""
     if not tokens:
         return
     user_ids = {str(claims(t)[0]) for t in tokens}
@@ -133,8 +159,8 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
         raise InvalidToken(_("Tokens belong to different users."))
     user_id = claims(tokens[0])[0]
     now_ms = _now_ms()
-    with store.guard():
-        pipe = store.get_client().pipeline(transaction=True)
+
+    def build(pipe: Any) -> None:
         for token in tokens:
             _uid, _epoch, family, jti = claims(token)
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
@@ -142,7 +168,8 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
             exp = int(token["exp"])
             if exp * 1000 > now_ms:
                 pipe.set(keys.revoked_jti(user_id, jti), 1, exat=exp)
-        pipe.execute()
+
+    _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)
 
 
@@ -156,8 +183,6 @@ def revoke_user(user: Any, *, reason: str = "logout_all") -> None:
 
 
 def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
-    with store.guard():
-        store.get_client().set(
-            keys.epoch(user_id), secrets.token_urlsafe(12), xx=True, keepttl=True
-        )
+    new_epoch = secrets.token_urlsafe(12)
+    _write(lambda pipe: pipe.set(keys.epoch(user_id), new_epoch, xx=True, keepttl=True))
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)

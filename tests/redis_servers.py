@@ -79,7 +79,7 @@ def free_ports(count: int, *, cluster_bus: bool = False) -> list[int]:
             sock.close()
 
 
-def _wait_until(predicate: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT) -> None:
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if predicate():
@@ -147,7 +147,7 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_until(self._ready, f"redis-server on port {self.port}")
+            wait_until(self._ready, f"redis-server on port {self.port}")
         except Exception:
             self.stop()
             raise
@@ -261,7 +261,7 @@ class RedisClusterServers:
 
     def wait_until_ok(self) -> None:
         """Block (bounded) until every node reports ``cluster_state:ok`` with all slots."""
-        _wait_until(self._converged, "cluster_state:ok on every node")
+        wait_until(self._converged, "cluster_state:ok on every node")
 
     def _converged(self) -> bool:
         for node in self.nodes:
@@ -329,14 +329,14 @@ class RedisSentinelServers:
         try:
             for server in self.data_servers:
                 server.start()
-            _wait_until(self._replicas_in_sync, "replicas to finish their initial sync")
+            wait_until(self._replicas_in_sync, "replicas to finish their initial sync")
             (self.sentinel.dir / "sentinel.conf").write_text(
                 f"sentinel monitor {self.service_name} {HOST} {self.master.port} 1\n"
                 f"sentinel down-after-milliseconds {self.service_name} 5000\n"
                 f"sentinel failover-timeout {self.service_name} 10000\n"
             )
             self.sentinel.start()
-            _wait_until(self._discovered, f"sentinel to report master {self.service_name}")
+            wait_until(self._discovered, f"sentinel to report master {self.service_name}")
         except BaseException:
             self.cleanup()
             raise
@@ -388,7 +388,7 @@ class RedisSentinelServers:
             new = next(s for s in self.data_servers if s.port == port)
             return new.client().info("replication").get("role") == "master"
 
-        _wait_until(promoted, "a replica to be promoted", timeout=20)
+        wait_until(promoted, "a replica to be promoted", timeout=20)
         old.stop()
         return next(s for s in self.data_servers if s.port == self.master_port())
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from django_redis_auth import store
-from tests.redis_servers import RedisServer, free_ports, no_retry
+from tests.redis_servers import RedisServer, free_ports, no_retry, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +252,42 @@ def test_restart_during_a_session_does_not_revive_a_revoked_token(
     assert client.post("/auth/logout/", {}, format="json").status_code == 204
     server.restart()
     assert client.get("/auth/me/").status_code == 401
+
+
+@pytest.mark.real
+def test_revocation_waits_for_replica_acknowledgement(api, user, login, bearer, settings):
+    """REPLICA_ACKS: logout answers only once a replica holds the revocation, and 503 when no
+    replica acknowledges (the token is still revoked on the master)."""
+    with RedisServer() as master, RedisServer() as replica:
+        replica.client().replicaof("127.0.0.1", master.port)
+        wait_until(
+            lambda: replica.client().info("replication").get("master_link_status") == "up",
+            "the replica to sync",
+        )
+        _factory_url[0] = master.url()
+        package = {
+            **settings.DJANGO_REDIS_AUTH,
+            "REDIS_CLIENT_FACTORY": "tests.test_outage.url_client",
+        }
+        with override_settings(
+            DJANGO_REDIS_AUTH={**package, "REPLICA_ACKS": 1, "REPLICA_ACK_TIMEOUT": 2000}
+        ):
+            pair = login()
+            assert bearer(pair["access"]).post("/auth/logout/").status_code == 204
+            # The replica already has it: promote it and the token is still dead.
+            replica.client().replicaof("NO", "ONE")
+            _factory_url[0] = replica.url()
+        with override_settings(DJANGO_REDIS_AUTH={**package, "REPLICA_ACKS": 1}):
+            assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+            # The promoted server has no replica: a revocation cannot be acknowledged.
+            other = login()
+            response = bearer(other["access"]).post("/auth/logout/all/")
+            assert (response.status_code, response.json()["code"]) == (503, "auth_unavailable")
+            assert bearer(other["access"]).get("/auth/me/").status_code == 401
+
+
+_factory_url = [""]
+
+
+def url_client():
+    return redis.Redis.from_url(_factory_url[0], socket_timeout=5)
