@@ -207,6 +207,10 @@ DJANGO_REDIS_AUTH = {
     "USER_CACHE_TTL": 300,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
+    # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
+    # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
+    "REPLICA_ACKS": 0,
+    "REPLICA_ACK_TIMEOUT": 100,
 }
 
 # --- Email ----------------------------------------------------------------------------------
