@@ -27,7 +27,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "fake_only: needs fakeredis (moves Redis' clock)")
+    config.addinivalue_line(
+        "markers",
+        "fake_only: runs only in the fakeredis pass (moves Redis' clock, or needs no backend)",
+    )
     if not REAL:
         return
     problems = _service_problems()
