@@ -58,7 +58,7 @@ def count_round_trips(op: Op, i: int) -> None:
     op.db_queries = len(queries.captured_queries)
 
 
-def measure(ops: Sequence[Op], n: int, *, warmup: int = 20, rounds: int = 5) -> None:
+def measure(ops: Sequence[Op], n: int, *, warmup: int = 20, rounds: int = 20) -> None:
     """Warm each op up, count its round trips once, then time ``n`` calls of each op in
     ``rounds`` interleaved batches. Index ``i`` is unique per op across all phases."""
     counters = {id(op): 0 for op in ops}

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     out("## django-redis-auth benchmarks\n")
     markdown_table(["machine", ""], [[k, v] for k, v in info.items()], out=out)
     out(
-        f"\nN = {args.iterations} timed calls per operation (interleaved in 5 rounds), "
+        f"\nN = {args.iterations} timed calls per operation (interleaved in 20 rounds), "
         f"{'quick' if args.quick else 'full'} run."
     )
     targets = []

@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Where the time of one authenticated request goes, for ours and the floor.
+
+    python benchmarks/profile_auth.py [-n 20000] [--html out.html]
+
+Profiles ``RedisJWTAuthentication.authenticate()`` (warm user cache) with pyinstrument
+(``pip install pyinstrument``) and prints a cProfile summary of the same loop as well, with
+a per-call breakdown of our own steps so a regression can be pinned to one of them.
+Uses the benchmark settings (``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``; FLUSHDBs that db).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=20_000)
+    parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report")
+    args = parser.parse_args()
+
+    from benchmarks import environment, fixtures
+
+    environment.setup_django()
+    environment.reset_state()
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+    from benchmarks.bench_auth import drf_request
+    from django_redis_auth import revocation, store, users_cache
+    from django_redis_auth.authentication import RedisJWTAuthentication
+    from django_redis_auth.tokens import issue_token_pair
+
+    user = fixtures.make_user("bench-profile@bench.example")
+    token = issue_token_pair(user).access
+    auth = RedisJWTAuthentication()
+    request = drf_request(token)
+    auth.authenticate(request)  # warm the user cache
+
+    def loop(n: int) -> None:
+        for _ in range(n):
+            auth.authenticate(request)
+
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("pyinstrument is not installed (pip install pyinstrument); cProfile only.\n")
+    else:
+        profiler = Profiler(interval=0.0001)
+        profiler.start()
+        loop(args.n)
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        if args.html:
+            args.html.write_text(profiler.output_html())
+
+    stream = io.StringIO()
+    profile = cProfile.Profile()
+    profile.runcall(loop, args.n // 4)
+    pstats.Stats(profile, stream=stream).sort_stats("tottime").print_stats(25)
+    print(stream.getvalue())
+
+    # Step by step, timed without a profiler's overhead.
+    raw = JWTAuthentication().get_raw_token(JWTAuthentication().get_header(request))
+    validated = auth.get_validated_token(raw)
+    cached = revocation.check(validated)
+    client = store.get_client()
+    steps = {
+        "get_header + get_raw_token": lambda: auth.get_raw_token(auth.get_header(request)),
+        "get_validated_token (simplejwt: PyJWT decode + claim checks)": lambda: (
+            auth.get_validated_token(raw)
+        ),
+        "revocation.check (key names + MGET round trip)": lambda: revocation.check(validated),
+        "users_cache.get_user (JSON -> model instance)": lambda: users_cache.get_user(
+            validated[jwt_settings.USER_ID_CLAIM], cached
+        ),
+        "reference: bare client.get (one round trip)": lambda: client.get("bench:nothing"),
+        "whole authenticate()": lambda: auth.authenticate(request),
+    }
+    print("Per-call medians (µs):")
+    for name, fn in steps.items():
+        samples = []
+        for _ in range(max(200, args.n // 10)):
+            t0 = time.perf_counter_ns()
+            fn()
+            samples.append(time.perf_counter_ns() - t0)
+        samples.sort()
+        print(f"  {samples[len(samples) // 2] / 1000:8.1f}  {name}")
+    environment.reset_state()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
