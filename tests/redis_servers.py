@@ -89,6 +89,16 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout: float = READY_
         time.sleep(POLL_INTERVAL)
 
 
+def terminate(process: subprocess.Popen[bytes], timeout: float = 5) -> None:
+    """Stop a child process: SIGTERM, then SIGKILL if it does not exit in ``timeout``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 class RedisServer:
     """One ``redis-server`` process on a fixed local port; ``restart()`` brings it back on the
     same port with no data. Use as a context manager (or call ``start``/``stop``)."""
@@ -167,14 +177,8 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process is not None and process.poll() is None:
+            terminate(process)
 
     def restart(self) -> RedisServer:
         """Stop and start again on the same port: the server comes back empty."""

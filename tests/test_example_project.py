@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from django_redis_auth.conf import DEFAULTS
+from tests.redis_servers import terminate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
@@ -331,12 +332,7 @@ def demo_sign_in(tmp_path: Path, **env: str) -> None:
         status, body = http("GET", f"{base}/auth/me/", token=pair["access"])
         assert (status, body["code"]) == (401, "token_revoked")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        terminate(server, timeout=10)
 
 
 @pytest.mark.fake_only
