@@ -211,7 +211,7 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
     return [
         Target(
             "4",
-            "end to end: ours >= 1.5x the throughput of stateless simplejwt",
+            "end to end: ours ≥ 1.5x the throughput of stateless simplejwt",
             f"{ratio:.2f}x" if ratio is not None else f"not available: {reason}",
             None if ratio is None else ratio >= 1.5,
         ),

@@ -192,7 +192,7 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
     return [
         Target(
             "2",
-            "ours >= 4x faster than django-otp (issue + verify, without mail)",
+            "ours ≥ 4x faster than django-otp (issue + verify, without mail)",
             f"{django_otp / ours:.2f}x (with mail rendering on both sides: {with_mail:.2f}x)",
             django_otp / ours >= 4,
         ),

@@ -40,7 +40,7 @@ def auth(args: Any, out: Out) -> list[Target]:
     return [
         Target(
             "1",
-            "ours ≤ 1.15 x (decode + one Redis round trip)",
+            "ours ≤ 1.15x (decode + one Redis round trip)",
             f"{vs_floor:.2f}x",
             vs_floor <= 1.15,
         ),
