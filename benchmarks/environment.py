@@ -61,6 +61,18 @@ def check_redis(url: str, *, force_flush: bool) -> None:
             )
 
 
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dra_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def prepare(*, force_flush: bool = False) -> None:
+    """Everything a benchmark script needs before it measures: its database exists, its
+    Redis db is ours to flush, Django is set up and migrated."""
+    ensure_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    check_redis(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL), force_flush=force_flush)
+    setup_django()
+
+
 def setup_django() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     import django
@@ -91,7 +103,9 @@ def reset_state() -> None:
 
 def machine_info() -> dict[str, str]:
     """What the numbers were measured on (for docs/benchmarks.md)."""
+    import redis
     from django.db import connection
+    from redis.utils import HIREDIS_AVAILABLE
 
     from django_redis_auth import store
 
@@ -113,5 +127,6 @@ def machine_info() -> dict[str, str]:
         "python": platform.python_version(),
         "django": __import__("django").get_version(),
         "redis server": str(info.get("redis_version")),
+        "redis-py": f"{redis.__version__} ({'hiredis' if HIREDIS_AVAILABLE else 'Python'} parser)",
         "postgres": pg,
     }

@@ -32,7 +32,11 @@ def main() -> int:
 
     from benchmarks import environment, fixtures
 
-    environment.setup_django()
+    try:
+        environment.prepare()
+    except environment.BenchError as exc:
+        print(f"profile_auth: {exc}", file=sys.stderr)
+        return 2
     environment.reset_state()
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.settings import api_settings as jwt_settings

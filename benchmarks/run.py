@@ -74,22 +74,13 @@ class Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     args = parse_args(argv)
     from benchmarks import environment
 
     out = Report()
     started = time.perf_counter()
     try:
-        environment.ensure_database(
-            os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dra_bench")
-        )
-        environment.check_redis(
-            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-            force_flush=args.force_flush,
-        )
-        environment.setup_django()
+        environment.prepare(force_flush=args.force_flush)
     except environment.BenchError as exc:
         print(f"benchmarks: {exc}", file=sys.stderr)
         return 2

@@ -12,9 +12,10 @@ from datetime import timedelta
 import dj_database_url
 
 from benchmarks.counting import CountingConnection
+from benchmarks.environment import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
 
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dra_bench")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
 
 SECRET_KEY = "benchmark-secret-key-not-for-production-0123456789"
 DEBUG = False

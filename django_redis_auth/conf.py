@@ -83,8 +83,6 @@ class AuthSettings:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self.defaults:
             raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {name!r}")
-        if name in self._cache:
-            return self._cache[name]
         value = self.user_settings.get(name, self.defaults[name])
         value = self._validate(name, value)
         if name in IMPORT_STRINGS and isinstance(value, str):
@@ -94,7 +92,10 @@ class AuthSettings:
                 raise ImproperlyConfigured(
                     f"{SETTINGS_NAME}[{name!r}] = {value!r} could not be imported: {exc}"
                 ) from exc
+        # Stored as a plain attribute (as DRF's APISettings does): the next read is an
+        # ordinary attribute lookup, which matters on the per-request path.
         self._cache[name] = value
+        setattr(self, name, value)
         return value
 
     def _validate(self, name: str, value: Any) -> Any:
@@ -109,6 +110,8 @@ class AuthSettings:
         return value
 
     def reload(self) -> None:
+        for name in self._cache:
+            self.__dict__.pop(name, None)
         self._cache.clear()
         self._user = None
 

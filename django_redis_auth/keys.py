@@ -64,6 +64,13 @@ def cached_user(user_id: object) -> str:
     return f"{user_tag(user_id)}:user"
 
 
+def request_keys(user_id: object, family_id: str, jti: str) -> list[str]:
+    """The keys the per-request check reads, in MGET order: epoch, family, revoked jti,
+    cached user (the tag is built once: this runs on every authenticated request)."""
+    tag = user_tag(user_id)
+    return [f"{tag}:epoch", f"{tag}:fam:{family_id}", f"{tag}:jti:{jti}", f"{tag}:user"]
+
+
 def user_pattern() -> str:
     """Glob matching every per-user key (for tests and admin tooling, never the hot path)."""
     return f"{_p()}:{{u*"

@@ -74,12 +74,7 @@ def check(token: Token) -> bytes | None:
     user_id, epoch, family, jti = claims(token)
     with store.guard():
         current_epoch, fam, revoked, cached_user = store.get_client().mget(
-            [
-                keys.epoch(user_id),
-                keys.family(user_id, family),
-                keys.revoked_jti(user_id, jti),
-                keys.cached_user(user_id),
-            ]
+            keys.request_keys(user_id, family, jti)
         )
     if (
         current_epoch is None

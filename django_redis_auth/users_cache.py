@@ -12,9 +12,12 @@ deleted (see ``receivers``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import decimal
 import json
 import logging
+import uuid
 from functools import cache
 from typing import Any
 
@@ -55,10 +58,12 @@ def serialize(user: models.Model) -> str:
     )
 
 
-def deserialize(raw: bytes | str) -> Any | None:
-    """A user instance from its cached JSON, or ``None`` if the entry is unusable
-    (another format version, or the model's fields changed since it was written)."""
-    model = get_user_model()
+@cache
+def _attnames(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in _fields(model)]
+
+
+def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | None:
     try:
         data = json.loads(raw)
         if data.get("v") != FORMAT_VERSION:
@@ -67,12 +72,53 @@ def deserialize(raw: bytes | str) -> Any | None:
         fields = _fields(model)
         if len(values) != len(fields):
             return None
-        row = [f.to_python(values[f.attname]) for f in fields]
+        return tuple(f.to_python(values[f.attname]) for f in fields)
     except (ValueError, KeyError, TypeError, AttributeError):
         logger.warning("Discarding unreadable cached user entry")
         return None
-    db = router.db_for_read(model)
-    return model.from_db(db, [f.attname for f in fields], row)
+
+
+# Parsed rows of recently seen entries, keyed by the entry's exact bytes: the same user
+# sends many requests, and the bytes fully determine the row, so there is nothing to
+# invalidate (a changed user is a different entry). Redis is still read on every request;
+# this only skips re-parsing identical JSON. Rows holding mutable values (a JSONField dict,
+# say) are not kept, so an instance can never alter what the next request sees.
+_ROWS: dict[tuple[type[models.Model], bytes | str], tuple[Any, ...]] = {}
+_ROWS_MAX = 1024
+_IMMUTABLE = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+)
+
+
+def deserialize(raw: bytes | str) -> Any | None:
+    """A user instance from its cached JSON, or ``None`` if the entry is unusable
+    (another format version, or the model's fields changed since it was written).
+
+    Every call returns a fresh instance built by ``Model.from_db`` (so ``post_init`` and
+    ``_state`` are exactly as for a row read from the database)."""
+    model = get_user_model()
+    memo_key = (model, raw)
+    row = _ROWS.get(memo_key)
+    if row is None:
+        row = _parse(model, raw)
+        if row is None:
+            return None
+        if all(isinstance(v, _IMMUTABLE) for v in row):
+            if len(_ROWS) >= _ROWS_MAX:
+                # Oldest first (dicts keep insertion order); another thread may race us.
+                with contextlib.suppress(KeyError, StopIteration, RuntimeError):
+                    del _ROWS[next(iter(_ROWS))]
+            _ROWS[memo_key] = row
+    return model.from_db(router.db_for_read(model), _attnames(model), list(row))
 
 
 def load_from_db(user_id: Any) -> Any | None:

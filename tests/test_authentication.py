@@ -132,6 +132,43 @@ def test_stale_cache_format_is_ignored(user, redis_client, django_assert_num_que
     assert cached.pk == user.pk
 
 
+def test_each_request_gets_its_own_user_instance(user):
+    pair = issue_token_pair(user)
+    authenticate(pair.access)  # fills the cache
+    first, _ = authenticate(pair.access)
+    first.first_name = "Mallory"
+    first.__dict__["extra"] = object()
+    second, _ = authenticate(pair.access)
+    assert second is not first
+    assert second.first_name == user.first_name
+    assert "extra" not in second.__dict__
+    assert not second._state.adding and second._state.db == "default"
+
+
+def test_parsed_rows_memo_is_bounded_and_skips_mutable_values(user, monkeypatch):
+    monkeypatch.setattr(users_cache, "_ROWS", {})
+    monkeypatch.setattr(users_cache, "_ROWS_MAX", 3)
+    entries = []
+    for name in ("a", "b", "c", "d"):
+        user.first_name = name
+        entries.append(users_cache.serialize(user))
+    for raw in entries:
+        assert users_cache.deserialize(raw).first_name in "abcd"
+    assert len(users_cache._ROWS) == 3  # the oldest entry made room
+    assert users_cache.deserialize(entries[0]).first_name == "a"  # parsed again, still right
+
+    real_parse = users_cache._parse
+
+    def parse_with_a_list(model, raw):
+        row = real_parse(model, raw)
+        return (*row[:-1], ["mutable"]) if row else row
+
+    monkeypatch.setattr(users_cache, "_ROWS", {})
+    monkeypatch.setattr(users_cache, "_parse", parse_with_a_list)
+    users_cache.deserialize(entries[1])
+    assert users_cache._ROWS == {}
+
+
 def test_deleted_user_token_is_refused(user, bearer):
     pair = issue_token_pair(user)
     get_user_model().objects.filter(pk=user.pk).delete()  # queryset delete: signals still fire
