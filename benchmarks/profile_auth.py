@@ -38,6 +38,7 @@ def main() -> int:
         print(f"profile_auth: {exc}", file=sys.stderr)
         return 2
     environment.reset_state()
+    import jwt
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
@@ -80,7 +81,11 @@ def main() -> int:
     validated = auth.get_validated_token(raw)
     cached = revocation.check(validated)
     client = store.get_client()
+    key, algorithm = jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM
     steps = {
+        "reference: PyJWT decode alone (the floor's decode)": lambda: jwt.decode(
+            token, key, algorithms=[algorithm]
+        ),
         "get_header + get_raw_token": lambda: auth.get_raw_token(auth.get_header(request)),
         "get_validated_token (simplejwt: PyJWT decode + claim checks)": lambda: (
             auth.get_validated_token(raw)
