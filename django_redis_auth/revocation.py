@@ -11,9 +11,11 @@ record carries the TTL of the newest token that depends on it.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -113,6 +115,15 @@ def rotate(token: Token, new_jti: str, new_exp: int) -> None:
         raise TokenRevoked()
 
 
+def _accepted_until(token: Token) -> int:
+    """The last second (epoch) at which simplejwt would still accept ``token``: its ``exp``
+    plus ``SIMPLE_JWT["LEEWAY"]``. A revocation record must live at least that long."""
+    leeway = jwt_settings.LEEWAY
+    if isinstance(leeway, timedelta):
+        leeway = leeway.total_seconds()
+    return int(token["exp"]) + math.ceil(float(leeway or 0))
+
+
 def _write(build: Callable[[Any], None]) -> None:
     """Run revocation writes in one round trip on one connection, then, when
     ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
@@ -120,9 +131,9 @@ def _write(build: Callable[[Any], None]) -> None:
     A revocation that only the master saw would come back to life if a replica that missed it
     were promoted; answering 503 instead tells the client its logout did not stick.
     """
-    client = store.get_client()
     acks = int(auth_settings.REPLICA_ACKS)
     with store.guard():
+        client = store.get_client()
         # Not MULTI: each write is correct on its own, and WAIT must follow on the same
         # connection (WAIT inside MULTI does not wait).
         pipe = client.pipeline(transaction=False)
@@ -136,11 +147,12 @@ def _write(build: Callable[[Any], None]) -> None:
 
 
 def revoke_token(token: Token, *, reason: str = "api") -> None:
-    """Revoke one token (access or refresh) until its own expiry."""
+    """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
+    ``LEEWAY``, during which it would still be accepted)."""
     user_id, _epoch, _family, jti = claims(token)
-    exp = int(token["exp"])
-    if exp * 1000 > _now_ms():
-        _write(lambda pipe: pipe.set(keys.revoked_jti(user_id, jti), 1, exat=exp))
+    until = _accepted_until(token)
+    if until * 1000 > _now_ms():
+        _write(lambda pipe: pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until))
     tokens_revoked.send(__name__, user_id=user_id, scope="token", reason=reason)
 
 
@@ -160,9 +172,9 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
             _uid, _epoch, family, jti = claims(token)
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
             pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True)
-            exp = int(token["exp"])
-            if exp * 1000 > now_ms:
-                pipe.set(keys.revoked_jti(user_id, jti), 1, exat=exp)
+            until = _accepted_until(token)
+            if until * 1000 > now_ms:
+                pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until)
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)

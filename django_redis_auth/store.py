@@ -15,7 +15,7 @@ from typing import Any
 from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .conf import auth_settings
@@ -94,7 +94,9 @@ class _Guard:
         if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
             logger.error("Redis unreachable: %s", exc)
             raise AuthUnavailable() from exc
-        if isinstance(exc, RedisError):
+        if isinstance(exc, RedisError | RedisClusterException):
+            # RedisClusterException is not a RedisError: a cluster with no reachable node
+            # raises it (even from the client's constructor), and it must be a 503 too.
             logger.error("Redis error: %r", exc, exc_info=(exc_type, exc, tb))
             raise AuthUnavailable() from exc
         return False

@@ -56,6 +56,18 @@ def test_conflicting_simplejwt_lifetimes():
         assert "django_redis_auth.E004" in ids()
 
 
+def test_simplejwt_blacklist_app_warns(monkeypatch):
+    # Patched on the settings object, not override_settings: that would re-populate the app
+    # registry with token_blacklist, whose models cannot be loaded after startup.
+    from django.conf import settings as django_settings
+
+    from django_redis_auth import checks
+
+    apps = [*django_settings.INSTALLED_APPS, "rest_framework_simplejwt.token_blacklist"]
+    monkeypatch.setattr(django_settings, "INSTALLED_APPS", apps)
+    assert "django_redis_auth.W004" in {m.id for m in checks.check_simplejwt(None)}
+
+
 def test_invalid_settings_reported_as_check_error():
     with override_settings(DJANGO_REDIS_AUTH={"NOPE": 1}):
         found = ids()

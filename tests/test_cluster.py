@@ -257,6 +257,25 @@ def test_password_change_revokes_every_session(user, login, bearer):
     assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
 
 
+def test_whole_cluster_down_is_503_then_recovers(api, cluster, user, login, bearer, password):
+    pair = login()
+    client = bearer(pair["access"])
+    for node in cluster.nodes:
+        node.stop()
+    for response in (
+        client.get("/auth/me/"),
+        client.post("/auth/logout/all/"),
+        api.post("/auth/login/", {"email": user.email, "password": password}, format="json"),
+    ):
+        assert response.status_code == 503, response.content
+        assert response.json()["code"] == "auth_unavailable"
+    for node in cluster.nodes:
+        node.start()  # back empty (no persistence), same ports and node ids
+    cluster.wait_until_ok()
+    assert client.get("/auth/me/").status_code == 401  # lost data never revives a token
+    assert bearer(login()["access"]).get("/auth/me/").status_code == 200
+
+
 # -- one-time codes on the cluster --------------------------------------------------------
 
 

@@ -23,6 +23,8 @@ BAD_BODIES = [
     ("[]", "invalid_input"),
     ('"a string"', "invalid_input"),
     ("{}", "required"),
+    ("[" * 100_000 + "]" * 100_000, "malformed_request"),  # deeper than json can recurse
+    ('{"a":' * 50_000 + "1" + "}" * 50_000, "malformed_request"),
     ('{"email": 12, "password": ["x"], "refresh": {}, "code": null, "challenge": 5}', None),
     (
         json.dumps(
@@ -49,6 +51,29 @@ def test_bad_bodies_are_400_json(api, url, body, code):
     data = response.json()
     assert {"detail", "code"} <= set(data)
     assert isinstance(data["code"], str) and data["code"]
+    if code:
+        assert data["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("{not json", "malformed_request"),
+        ("[" * 100_000 + "]" * 100_000, "malformed_request"),
+        ("[]", "invalid_input"),
+        ('{"refresh": 5}', None),
+        ('{"refresh": "' + "r" * 5000 + '"}', None),
+    ],
+)
+def test_bad_logout_bodies_are_4xx_json(user, bearer, body, code):
+    from django_redis_auth.tokens import issue_token_pair
+
+    response = bearer(issue_token_pair(user).access).post(
+        "/auth/logout/", body, content_type="application/json"
+    )
+    assert 400 <= response.status_code < 500, response.content
+    data = response.json()
+    assert {"detail", "code"} <= set(data)
     if code:
         assert data["code"] == code
 

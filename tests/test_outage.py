@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.cluster
 from django.conf import settings
 from django.test import override_settings
 
@@ -83,6 +84,50 @@ def test_authenticated_requests_are_refused_with_503_when_redis_is_down(user, lo
         assert_unavailable(client.get("/auth/me/"))
         assert_unavailable(client.post("/auth/logout/", {}, format="json"))
         assert_unavailable(client.post("/auth/logout/all/"))
+
+
+def dead_cluster() -> redis.cluster.RedisCluster:
+    """A ``RedisCluster`` factory whose every node is down: redis-py raises
+    ``RedisClusterException`` (not a ``RedisError``) from the constructor."""
+    from redis.cluster import RedisCluster
+
+    return RedisCluster(
+        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=no_retry()
+    )
+
+
+def test_unreachable_cluster_is_503_not_500(api, user, login, bearer, password):
+    client = bearer(login()["access"])
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_cluster")
+    ):
+        assert_unavailable(client.get("/auth/me/"))
+        assert_unavailable(client.post("/auth/logout/all/"))
+        assert_unavailable(
+            api.post("/auth/login/", {"email": user.email, "password": password}, format="json")
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_security_change_with_redis_down_writes_nothing(user, change):
+    """Autocommit (no surrounding transaction): the revocation runs before the row is
+    written, so a Redis outage leaves the old password / active flag in place."""
+    from django.contrib.auth import get_user_model
+
+    from django_redis_auth.exceptions import AuthUnavailable
+
+    before = get_user_model().objects.values("password", "is_active").get(pk=user.pk)
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+    ):
+        if change == "password":
+            user.set_password("another long passphrase 7")
+        else:
+            user.is_active = False
+        with pytest.raises(AuthUnavailable):
+            user.save()
+    assert get_user_model().objects.values("password", "is_active").get(pk=user.pk) == before
 
 
 def test_login_is_503_when_redis_is_down(api, user, password, redis_down):

@@ -1,10 +1,11 @@
 """Guarantees 1 and 2: revocation is immediate, permanent, and expires by itself."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
@@ -113,7 +114,7 @@ def test_reuse_sends_tokens_revoked_signal(api, user, login):
 
 
 @pytest.mark.parametrize("workers", [2, 16])
-def test_concurrent_refresh_yields_at_most_one_pair(user, login, bearer, workers):
+def test_concurrent_refresh_yields_exactly_one_pair(user, login, bearer, workers):
     pair = login()
     me(bearer, pair["access"])  # warm the user cache: the race is then Redis-only
     outcomes = []
@@ -132,7 +133,7 @@ def test_concurrent_refresh_yields_at_most_one_pair(user, login, bearer, workers
         t.start()
     for t in threads:
         t.join()
-    assert outcomes.count("ok") <= 1
+    assert outcomes.count("ok") == 1  # exactly one: the first rotation wins, the rest lose
     assert len(outcomes) == workers
     assert set(outcomes) <= {"ok", "token_reused", "token_revoked"}
 
@@ -313,3 +314,75 @@ def test_password_set_through_admin_form_revokes(user, login, bearer):
     assert form.is_valid(), form.errors
     form.save()
     assert me(bearer, pair["access"]).status_code == 401
+
+
+def test_deactivation_revokes_even_if_the_user_is_reactivated_behind_the_signals(
+    user, login, bearer, redis_client
+):
+    """Deactivation itself revokes (not only the is_active check): a token from before the
+    deactivation stays dead after a signal-less reactivation."""
+    pair = login()
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(kwargs["reason"])
+
+    signals.tokens_revoked.connect(receiver)
+    try:
+        user.is_active = False
+        user.save()
+    finally:
+        signals.tokens_revoked.disconnect(receiver)
+    assert seen == ["deactivated"]
+    get_user_model().objects.filter(pk=user.pk).update(is_active=True)  # no signals
+    redis_client.delete(keys.cached_user(user.pk))
+    assert me(bearer, pair["access"]).json()["code"] == "token_revoked"
+
+
+def test_inactive_user_is_refused_even_without_a_revocation(user, login, bearer, redis_client):
+    """The is_active check on its own: a row deactivated behind the signals is refused as
+    soon as the user is read again."""
+    pair = login()
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)  # no signals
+    redis_client.delete(keys.cached_user(user.pk))
+    response = me(bearer, pair["access"])
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_locking_an_account_with_an_unusable_password_revokes(user, login, bearer):
+    pair = login()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    assert me(bearer, pair["access"]).status_code == 401
+
+
+def test_assigning_a_new_hash_directly_revokes(user, login, bearer):
+    from django.contrib.auth.hashers import make_password
+
+    pair = login()
+    user.password = make_password("set by a script, not set_password")
+    user.save(update_fields=["password"])
+    assert me(bearer, pair["access"]).status_code == 401
+
+
+def test_revoked_token_stays_dead_through_simplejwt_leeway(user, bearer, settings):
+    """simplejwt accepts a token until exp + LEEWAY, so its revocation record lives as long."""
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "LEEWAY": 60}
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        pair = issue_token_pair(user)
+        access = AccessToken(pair.access)
+        revocation.revoke_token(access)
+        clock.move_to(datetime.fromtimestamp(access["exp"] + 30, tz=UTC))
+        assert me(bearer, pair.access).status_code == 401
+
+
+def test_logout_of_a_gone_family_does_not_create_an_immortal_key(user, redis_client):
+    pair = issue_token_pair(user)
+    refresh = RefreshToken(pair.refresh)
+    family_key = keys.family(user.pk, refresh[revocation.FAMILY_CLAIM])
+    redis_client.delete(family_key)  # expired, or lost with Redis' data
+    revocation.revoke_session(refresh)
+    assert not redis_client.exists(family_key)
+    for key in redis_client.scan_iter(match=keys.user_pattern()):
+        assert redis_client.pttl(key) > 0, key  # every record still expires by itself

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -13,11 +14,22 @@ from ..authentication import RedisJWTAuthentication
 from ..exceptions import exception_handler
 
 
+class JSONBodyParser(JSONParser):
+    """DRF's JSON parser, plus: a body nested deeper than the JSON decoder can recurse
+    (``[[[[…`` of a few hundred KB) is a 400 ``malformed_request``, not a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
 class BaseAPIView(APIView):
     """Our endpoints answer JSON and use our error shape whatever the project's DRF
     defaults are (a reusable app must not depend on the global EXCEPTION_HANDLER)."""
 
-    parser_classes = (JSONParser,)
+    parser_classes = (JSONBodyParser,)
     renderer_classes = (JSONRenderer,)
     throttle_classes = ()
 
