@@ -2,7 +2,7 @@
 
 All keys start with ``KEY_PREFIX`` (default ``dra``). Keys that belong to one user carry the
 hash tag ``{u<pk>}`` so Redis Cluster puts them in one slot and every multi-key command
-(the per-request MGET, the rotation script, logout's transaction) is single-slot.
+(the per-request MGET, the rotation and cache-refill scripts, logout's pipeline) is single-slot.
 Keys that belong to an email address (codes, cooldowns, per-email caps) carry ``{e<digest>}``,
 a keyed digest of the normalised address, so the address itself never appears in Redis.
 
@@ -19,6 +19,11 @@ key                             value                       expires
                                 revoked)
 ``P:{uID}:user``                JSON of the user row        ``USER_CACHE_TTL``
                                 (never the password)
+``P:{uID}:uver``                random id, replaced at      ``USER_CACHE_TTL``
+                                every invalidation; a
+                                refill from the database
+                                only lands if it is
+                                unchanged since the read
 ``P:{eH}:otp:PURPOSE``          hash: digest, attempts,     ``CODE_TTL``
                                 created
 ``P:{eH}:cd:PURPOSE``           resend cooldown flag        ``RESEND_COOLDOWN``
@@ -62,6 +67,10 @@ def revoked_jti(user_id: object, jti: str) -> str:
 
 def cached_user(user_id: object) -> str:
     return f"{user_tag(user_id)}:user"
+
+
+def cached_user_version(user_id: object) -> str:
+    return f"{user_tag(user_id)}:uver"
 
 
 def request_keys(user_id: object, family_id: str, jti: str) -> list[str]:

@@ -7,7 +7,9 @@ instance with ``password`` *deferred*: reading it loads it from the database, an
 ``save()`` writes only the loaded fields, so a cached user can never blank a password.
 Not cached: groups, permissions and other relations (reading them queries the database as
 usual). Entries live ``USER_CACHE_TTL`` seconds and are dropped when the row is saved or
-deleted (see ``receivers``).
+deleted (see ``receivers``). A refill from the database is conditional on the user's cache
+version being unchanged since before the row was read, so a request that read the row just
+before a change cannot write the old row back after the change dropped it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime
 import decimal
 import json
 import logging
+import secrets
 import uuid
 from functools import cache
 from typing import Any
@@ -129,11 +132,23 @@ def load_from_db(user_id: Any) -> Any | None:
         return None
 
 
-def fill(user_id: Any, user: models.Model) -> None:
+def cached_version(user_id: Any) -> bytes | None:
+    """The user's cache version, to read *before* reading the row from the database."""
     with store.guard():
-        store.get_client().set(
-            keys.cached_user(user_id), serialize(user), ex=auth_settings.USER_CACHE_TTL
+        return store.get_client().get(keys.cached_user_version(user_id))
+
+
+def fill(user_id: Any, user: models.Model, version: bytes | str | None) -> bool:
+    """Cache ``user`` unless it was invalidated since ``version`` (from
+    :func:`cached_version`, read before the row) — so a reader that loaded the row just
+    before a change committed cannot put the old row back (a revoked ``is_staff``, say)
+    for ``USER_CACHE_TTL``. Returns whether the entry was written."""
+    with store.guard():
+        written = store.script("fill_user")(
+            keys=[keys.cached_user_version(user_id), keys.cached_user(user_id)],
+            args=[version or "", serialize(user), int(auth_settings.USER_CACHE_TTL)],
         )
+    return bool(written)
 
 
 _UNFETCHED: Any = object()
@@ -150,12 +165,20 @@ def get_user(user_id: Any, cached: bytes | str | None = _UNFETCHED) -> Any | Non
         user = deserialize(cached)
         if user is not None:
             return user
+    version = cached_version(user_id)
     user = load_from_db(user_id)
     if user is not None:
-        fill(user_id, user)
+        fill(user_id, user, version)
     return user
 
 
 def invalidate(user_id: Any) -> None:
+    """Drop the cached user and move its version on, in one round trip. The version goes
+    first: a concurrent refill either lands before it (and is then deleted) or sees the new
+    version and does not land."""
+    ttl = int(auth_settings.USER_CACHE_TTL)
     with store.guard():
-        store.get_client().delete(keys.cached_user(user_id))
+        pipe = store.get_client().pipeline(transaction=False)
+        pipe.set(keys.cached_user_version(user_id), secrets.token_urlsafe(9), ex=ttl)
+        pipe.delete(keys.cached_user(user_id))
+        pipe.execute()

@@ -47,7 +47,8 @@ def test_cold_cache_loads_from_db_once_then_serves_from_redis(
     pair = issue_token_pair(user)
     with django_assert_num_queries(1), round_trips() as rt:
         authenticate(pair.access)
-    assert rt.commands == [b"MGET", b"SET"]
+    # the check, the cache version (read before the row), the guarded refill
+    assert rt.commands == [b"MGET", b"GET", b"EVALSHA"]
     with django_assert_num_queries(0):
         authenticate(pair.access)
 
@@ -109,10 +110,46 @@ def test_invalidation_also_runs_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         user.first_name = "X"
         user.save()
-    users_cache.fill(user.pk, user)  # a reader refilled from the pre-commit row
+    # a reader refilled from the pre-commit row (its version read after the first drop)
+    assert users_cache.fill(user.pk, user, users_cache.cached_version(user.pk))
     for callback in callbacks:
         callback()
     assert not redis_client.exists(keys.cached_user(user.pk))
+
+
+def test_a_reader_holding_a_row_from_before_a_change_cannot_put_it_back(
+    make_user, redis_client, monkeypatch
+):
+    """Reader R loads the row, writer W removes is_staff and invalidates, then R refills:
+    the refill must not land, or the revoked privilege would live for USER_CACHE_TTL."""
+    staff = make_user(email="staff@example.com", is_staff=True)
+    pair = issue_token_pair(staff)
+    real_load = users_cache.load_from_db
+
+    def load_then_writer_commits(user_id):
+        row = real_load(user_id)  # R: the row as it was
+        writer = get_user_model().objects.get(pk=user_id)
+        writer.is_staff = False
+        writer.save()  # W: invalidates (its on-commit drop is already done by then)
+        return row
+
+    monkeypatch.setattr(users_cache, "load_from_db", load_then_writer_commits)
+    stale = users_cache.get_user(staff.pk)
+    monkeypatch.undo()
+    assert stale.is_staff  # R itself answered with what it read: fine, it read first
+    assert not redis_client.exists(keys.cached_user(staff.pk))  # but it did not cache it
+    fresh, _ = authenticate(pair.access)
+    assert fresh.is_staff is False
+
+
+def test_refill_lands_when_nothing_changed(user, redis_client):
+    version = users_cache.cached_version(user.pk)
+    assert users_cache.fill(user.pk, user, version)
+    assert redis_client.exists(keys.cached_user(user.pk))
+    users_cache.invalidate(user.pk)
+    assert not users_cache.fill(user.pk, user, version)  # invalidated since: refused
+    assert not redis_client.exists(keys.cached_user(user.pk))
+    assert 0 < redis_client.ttl(keys.cached_user_version(user.pk)) <= 300  # expires too
 
 
 def test_delete_invalidates_cache(user, bearer, redis_client):
