@@ -118,7 +118,7 @@ def build_ops(total: int) -> list[Op]:
     ]
 
 
-def _code_memory(out: Callable[[str], None]) -> int:
+def _code_memory(out: Callable[[str], None]) -> dict[str, int]:
     from django_redis_auth import keys, otp, store
 
     client = store.get_client()
@@ -155,7 +155,7 @@ def _code_memory(out: Callable[[str], None]) -> int:
         ],
         out=out,
     )
-    return medians["code"]
+    return medians
 
 
 def run(args: Any, out: Callable[[str], None]) -> list[Target]:
@@ -188,7 +188,10 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
         by_name["ours: issue_code"].redis_round_trips,
         by_name["ours: verify_code"].redis_round_trips,
     ]
-    code_bytes = _code_memory(out)
+    memory = _code_memory(out)
+    # What one live code keeps in Redis: its hash, its cooldown flag and its email's hourly
+    # counter (the per-IP counter is shared by every code of that client, so not counted).
+    code_bytes = memory["code"] + memory["cooldown"] + memory["email counter"]
     return [
         Target(
             "2",
@@ -204,5 +207,10 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
             and by_name["ours: issue_code"].db_queries == 0
             and by_name["ours: verify_code"].db_queries == 0,
         ),
-        Target("3", "MEMORY USAGE per live code key ≤ 300 B", f"{code_bytes} B", code_bytes <= 300),
+        Target(
+            "3",
+            "MEMORY USAGE per live code ≤ 300 B (code hash + cooldown + email counter)",
+            f"{code_bytes} B (code hash alone: {memory['code']} B)",
+            code_bytes <= 300,
+        ),
     ]

@@ -76,7 +76,10 @@ def otp(args: Any, out: Out) -> list[Target]:
                 None,
             ),
             Target(
-                "3", "MEMORY USAGE per live code key ≤ 300 B", f"not available: {unavailable}", None
+                "3",
+                "MEMORY USAGE per live code ≤ 300 B (code hash + cooldown + email counter)",
+                f"not available: {unavailable}",
+                None,
             ),
         ]
     return bench_otp.run(args, out)
