@@ -245,16 +245,22 @@ def request_code(
     A code is sent only where it makes sense: ``email_verification`` to an active,
     unverified account; ``password_reset`` to an active account; ``login`` only with a valid
     ``challenge`` for this address (a login code must stay bound to a password check — the
-    new code replaces the old one under the same challenge). Every other case is a dry run
-    of the same limits. Raises ``RateLimited`` (429) or ``AuthUnavailable`` (503).
+    new code replaces the old one under the same challenge); a login request without one
+    only counts against the client IP's cap. Every other case is a dry run of the same
+    limits. Raises ``RateLimited`` (429) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
     binding = ""
     user = None
     if purpose == LOGIN:
         found = _challenge_user(challenge) if challenge else None
-        if found is not None and _email_of(found[0]) == email:
-            user, binding = found
+        if found is None or _email_of(found[0]) != email:
+            # No password check behind it: whoever asks gets the same 202 and only their
+            # own IP is charged. Charging the address's cooldown or hourly cap here would let
+            # anyone lock its owner out of sign-in (and reset) without any credential.
+            otp.charge_client_ip(client_ip(request))
+            return
+        user, binding = found
     else:
         user = users.find_by_email(email)
     eligible = (

@@ -86,8 +86,12 @@ def user_pattern() -> str:
 
 
 def _digest(kind: str, value: str) -> str:
-    # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs.
-    key = hashlib.sha256(f"django_redis_auth.keys:{settings.SECRET_KEY}".encode()).digest()
+    # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs. From
+    # OTP_HMAC_KEY when it is set, so rotating SECRET_KEY moves no code, cooldown or cap.
+    secret = auth_settings.OTP_HMAC_KEY or settings.SECRET_KEY
+    if isinstance(secret, bytes):
+        secret = secret.hex()
+    key = hashlib.sha256(f"django_redis_auth.keys:{secret}".encode()).digest()
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
 
 

@@ -8,6 +8,7 @@ any user model that has an email field (``EMAIL_FIELD``); ``email_verified`` and
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -19,9 +20,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 def normalize_email(email: str) -> str:
-    """Whole-address lower-casing: ``Alice@Example.com`` and ``alice@example.com`` are one
-    account. (Django's own normaliser only lower-cases the domain.)"""
-    return (email or "").strip().lower()
+    """One spelling per mailbox, so one account and one set of rate limits per mailbox.
+
+    Whole-address lower-casing (``Alice@Example.com`` is ``alice@example.com``; Django's own
+    normaliser only lower-cases the domain), Unicode NFC (a precomposed and a decomposed
+    ``ä`` are one letter), and the domain in its ASCII (IDNA) form (``exämple.com`` is
+    ``xn--exmple-cua.com``). A domain IDNA cannot encode is left as is for the email
+    validator to refuse."""
+    email = unicodedata.normalize("NFC", (email or "").strip()).lower()
+    local, at, domain = email.rpartition("@")
+    if not at or domain.isascii():
+        return email
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return email
+    return f"{local}@{domain}"
 
 
 class UserManager(BaseUserManager["User"]):

@@ -147,6 +147,25 @@ def issue_code(
     return code
 
 
+def charge_client_ip(client_ip: str | None) -> None:
+    """Count one request against the client IP's hourly cap, and nothing else.
+
+    For requests that must not touch any per-email state (a login code asked for without a
+    password-checked challenge): charging the address would let anyone lock a user out of
+    sign-in and reset by asking for codes in their name. Raises ``RateLimited`` over the cap.
+    """
+    if not client_ip:
+        return
+    window, window_ms = _window(_now())
+    with store.guard():
+        wait_ms = store.script("cap_counter")(
+            keys=[keys.ip_counter(client_ip, window)],
+            args=["take", int(auth_settings.HOURLY_CAP_PER_IP), window_ms],
+        )
+    if int(wait_ms) > 0:
+        raise RateLimited(int(wait_ms) / 1000)
+
+
 def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str) -> None:
     """Two slots, two scripts: take one from the IP's hourly cap, then run the email script;
     if that one refuses, give the IP count back so a refused request costs nothing."""

@@ -86,6 +86,35 @@ def signup(api, email="new@example.com", password=NEW_PASSWORD):
 # --- signup and email verification ----------------------------------------------------------
 
 
+def test_one_mailbox_is_one_account_whatever_its_spelling(api):
+    import unicodedata
+
+    from django.contrib.auth import get_user_model
+
+    spellings = [
+        "a@exämple.com",
+        "A@XN--EXMPLE-CUA.COM",
+        unicodedata.normalize("NFD", "a@exämple.com"),
+    ]
+    answers = [signup(api, email=e) for e in spellings]
+    # one mailbox, one account, one cooldown: the other spellings hit the same resend limit
+    assert [r.status_code for r in answers] == [202, 429, 429]
+    assert list(get_user_model().objects.values_list("email", flat=True)) == [
+        "a@xn--exmple-cua.com"
+    ]
+    assert [m.to for m in mail.outbox] == [["a@xn--exmple-cua.com"]]
+    code = code_in(mail.outbox[0])
+    verified = post(api, "email/verify/", {"email": spellings[2], "code": code})
+    assert verified.status_code == 200
+
+
+@pytest.mark.parametrize("email", ["a@ex..ämple.com", "a@" + "ä" * 70 + ".com"])
+def test_unencodable_unicode_domain_is_400_invalid_email(api, email):
+    response = signup(api, email=email)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_email"
+
+
 def test_signup_creates_unverified_user_and_mails_a_verification_code(api):
     response = signup(api)
     assert response.status_code == 202
@@ -445,9 +474,42 @@ def test_resend_is_identical_for_known_and_unknown_addresses(api, make_user, pur
     same_answer(first["pending@example.com"], first["nobody@example.com"])
     same_answer(second["pending@example.com"], second["nobody@example.com"])
     assert first["nobody@example.com"].status_code == 202
-    assert second["nobody@example.com"].status_code == 429
-    assert int(second["nobody@example.com"]["Retry-After"]) >= 55
+    if purpose == "login":
+        # Without a challenge nothing per-address is charged (only the client IP's cap).
+        assert second["nobody@example.com"].status_code == 202
+    else:
+        assert second["nobody@example.com"].status_code == 429
+        assert int(second["nobody@example.com"]["Retry-After"]) >= 55
     assert all(m.to == ["pending@example.com"] for m in mail.outbox)
+
+
+def test_nobody_can_lock_a_user_out_by_asking_for_login_codes_in_their_name(
+    api, twofa_user, password
+):
+    for i in range(15):  # more than the cooldown and the per-email hourly cap allow
+        response = api.post(
+            "/auth/otp/",
+            {"email": "alice@example.com", "purpose": "login"},
+            format="json",
+            REMOTE_ADDR=f"198.51.100.{i}",
+        )
+        assert response.status_code == 202
+    assert mail.outbox == []
+    challenge, code = start_login(api, password)  # her own sign-in still gets its code
+    assert post(api, "login/verify/", {"challenge": challenge, "code": code}).status_code == 200
+    reset = post(api, "password/reset/", {"email": "alice@example.com"})
+    assert reset.status_code == 202
+    assert mail.outbox[-1].to == ["alice@example.com"]
+
+
+def test_login_code_requests_without_a_challenge_still_count_per_ip(api):
+    with override_settings(
+        DJANGO_REDIS_AUTH=package_settings(
+            HOURLY_CAP_PER_IP=2, CLIENT_IP_RESOLVER="tests.test_otp_flows.fixed_ip"
+        )
+    ):
+        body = {"email": "x@example.com", "purpose": "login"}
+        assert [post(api, "otp/", body).status_code for _ in range(3)] == [202, 202, 429]
 
 
 def test_resend_verification_to_verified_account_sends_nothing(api, user):

@@ -203,6 +203,22 @@ def test_codes_are_hashed_with_otp_hmac_key():
         otp.verify_code(EMAIL, VERIFY, code)
 
 
+def test_with_otp_hmac_key_set_rotating_secret_key_keeps_pending_codes():
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(OTP_HMAC_KEY="k" * 32)):
+        code = otp.issue_code(EMAIL, VERIFY)
+        with override_settings(SECRET_KEY="a-rotated-secret-key-" + "x" * 40):
+            otp.verify_code(EMAIL, VERIFY, code)  # same digest key, same key names
+
+
+def test_default_hmac_key_comes_from_secret_key():
+    default = otp.digest(EMAIL, VERIFY, "123456")
+    code = otp.issue_code(EMAIL, VERIFY)
+    with override_settings(SECRET_KEY="a-rotated-secret-key-" + "x" * 40):
+        assert otp.digest(EMAIL, VERIFY, "123456") != default
+        with pytest.raises(InvalidCode):
+            otp.verify_code(EMAIL, VERIFY, code)
+
+
 def test_unknown_purpose_is_a_programming_error():
     with pytest.raises(ValueError):
         otp.issue_code(EMAIL, "banana")
