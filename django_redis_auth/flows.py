@@ -286,24 +286,30 @@ def request_password_reset(email: str, request: Any = None) -> None:
 def confirm_password_reset(email: str, code: str, new_password: str, request: Any = None) -> None:
     """Set a new password with a ``password_reset`` code and sign out every device.
 
-    The password validators run *before* the code is consumed (a refused password costs no
-    code). Then, in one transaction: every session is revoked (Redis) and the password saved;
-    if Redis is down nothing is saved. The address counts as verified (the code proved it).
-    Finally a "your password was changed" notice is mailed.
+    Order matters for enumeration: until the code is proven, nothing may depend on whether
+    the account exists. So the validators first run against an email-only stand-in (the
+    same answer for any address), then the code is proven *without* being consumed, then
+    the validators run against the real user (UserAttributeSimilarityValidator and the like;
+    the code stays usable for a better password), and only then is the code consumed — one
+    atomic, single-use step — and the password saved. The save revokes every session before
+    the row is written (receivers.py); if Redis is down nothing is saved. The address counts
+    as verified (the code proved it). Finally a "your password was changed" notice is mailed.
 
     Raises ``PasswordInvalid`` (400 ``password_invalid``), ``InvalidCode`` /
     ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
-    user = users.find_by_email(email)
-    messages = _validation_messages(
-        new_password, user if user is not None else _provisional_user(email)
-    )
+    messages = _validation_messages(new_password, _provisional_user(email))
     if messages:
         raise PasswordInvalid(messages)
-    otp.verify_code(email, PASSWORD_RESET, code)
+    user = users.find_by_email(email)
+    otp.verify_code(email, PASSWORD_RESET, code, consume=False)
     if user is None or not _is_active(user):
         raise InvalidCode()
+    messages = _validation_messages(new_password, user)
+    if messages:
+        raise PasswordInvalid(messages)
+    otp.verify_code(email, PASSWORD_RESET, code)  # of concurrent confirms, one gets here
     with _atomic():
         # The save hook revokes every session inside this transaction (receivers.py).
         receivers.set_revoke_reason(user, "password_reset")

@@ -185,14 +185,18 @@ def _raise_if_refused(outcome: list[Any]) -> None:
         raise RateLimited(wait_ms / 1000)
 
 
-def verify_code(email: str, purpose: str, code: str, *, binding: str = "") -> None:
-    """Accept ``code`` once, or raise.
+def verify_code(
+    email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True
+) -> None:
+    """Accept ``code`` once, or raise. ``consume=False`` proves the code without using it
+    up (a wrong guess still counts), for callers with checks left to pass before they
+    consume it with a second call.
 
     Raises :class:`~.exceptions.InvalidCode` (``invalid_code``) for a wrong, expired, used
     or unknown code, and :class:`~.exceptions.TooManyAttempts` (``too_many_attempts``) when
     this wrong guess used the last attempt (the code is destroyed). One round trip.
     """
-    outcome = check(email, purpose, code, binding=binding)
+    outcome = check(email, purpose, code, binding=binding, consume=consume)
     if outcome == "ok":
         return
     if outcome == "destroyed":
@@ -200,7 +204,7 @@ def verify_code(email: str, purpose: str, code: str, *, binding: str = "") -> No
     raise InvalidCode()
 
 
-def check(email: str, purpose: str, code: str, *, binding: str = "") -> str:
+def check(email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True) -> str:
     """The raw outcome of one verification: ``"ok"``, ``"wrong"``, ``"destroyed"`` or
     ``"missing"`` (see ``lua/verify_code.lua``), after sending the code signals.
 
@@ -214,11 +218,12 @@ def check(email: str, purpose: str, code: str, *, binding: str = "") -> str:
         outcome = store.decode(
             store.script("verify_code")(
                 keys=[keys.code(email, purpose)],
-                args=[candidate, int(auth_settings.CODE_MAX_ATTEMPTS)],
+                args=[candidate, int(auth_settings.CODE_MAX_ATTEMPTS), "1" if consume else "0"],
             )
         )
     if outcome == "ok":
-        code_verified.send(__name__, email=email, purpose=purpose)
+        if consume:
+            code_verified.send(__name__, email=email, purpose=purpose)
     elif outcome == "destroyed":
         code_failed.send(__name__, email=email, purpose=purpose, reason="too_many_attempts")
     else:

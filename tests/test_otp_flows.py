@@ -646,6 +646,28 @@ def test_password_reset_confirm_answers_alike_for_unknown_email(api, user):
     same_answer(weak_known, weak_unknown)
 
 
+def test_password_reset_confirm_does_not_reveal_the_account_through_its_validators(api, make_user):
+    """UserAttributeSimilarityValidator knows the real user's name; the answer must not,
+    until the code is proven."""
+    make_user(email="zed@example.com", first_name="Zanzibarius")
+    known = confirm(api, "123456", new_password="Zanzibarius", email="zed@example.com")
+    unknown = confirm(api, "123456", new_password="Zanzibarius", email="nobody@example.com")
+    same_answer(known, unknown)
+    assert known.json()["code"] == "invalid_code"
+
+
+def test_a_password_refused_for_the_real_user_keeps_the_code(api, make_user):
+    make_user(email="zed@example.com", first_name="Zanzibarius")
+    code = reset_code(api, email="zed@example.com")
+    refused = confirm(api, code, new_password="Zanzibarius", email="zed@example.com")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "password_invalid"
+    for _ in range(3):  # proving a right code costs no attempt
+        confirm(api, code, new_password="Zanzibarius", email="zed@example.com")
+    assert confirm(api, code, email="zed@example.com").status_code == 200
+    assert confirm(api, code, email="zed@example.com").json()["code"] == "invalid_code"
+
+
 def test_password_reset_verifies_an_unverified_address(api, make_user):
     make_user(email="pending@example.com", email_verified=False)
     code = reset_code(api, email="pending@example.com")

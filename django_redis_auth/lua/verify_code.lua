@@ -1,6 +1,7 @@
 -- Check a candidate code against the stored one, atomically.
 -- KEYS[1] code hash
--- ARGV[1] HMAC digest of the candidate code, ARGV[2] maximum attempts per code
+-- ARGV[1] HMAC digest of the candidate code, ARGV[2] maximum attempts per code,
+-- ARGV[3] '1' to consume a right code, '0' to only prove it (kept, no attempt charged)
 --
 -- Returns 'ok' (the code was right and is now deleted: single use), 'wrong' (attempt
 -- counted, code kept), 'destroyed' (this wrong guess used the last attempt; code deleted)
@@ -21,6 +22,12 @@ if not stored then
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if stored == ARGV[1] then
+  if ARGV[3] == '0' then
+    -- Proven but kept (the caller has more checks to pass before it consumes the code):
+    -- a right code costs no attempt.
+    redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+    return 'ok'
+  end
   redis.call('DEL', KEYS[1])
   return 'ok'
 end
