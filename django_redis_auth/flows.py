@@ -22,6 +22,7 @@ import math
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
@@ -94,9 +95,20 @@ def _code_email(kind: str, email: str, code: str) -> AuthEmail:
     return AuthEmail(to=email, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
 
 
-def _password_fingerprint(user: Any) -> str:
-    """Changes whenever the password does, so a challenge dies with the password it proved."""
-    return salted_hmac(CHALLENGE_SALT, user.password or "", algorithm="sha256").hexdigest()[:32]
+def _password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
+    """Changes whenever the password does, so a challenge dies with the password it proved.
+    Keyed with ``secret`` (default ``SECRET_KEY``)."""
+    value = user.password or ""
+    return salted_hmac(CHALLENGE_SALT, value, secret, algorithm="sha256").hexdigest()[:32]
+
+
+def _fingerprint_matches(fingerprint: str, user: Any) -> bool:
+    """Under ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``, as the challenge's signature
+    (``django.core.signing``): a pending login survives a key rotation done Django's way."""
+    candidates = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+    return any(
+        hmac.compare_digest(fingerprint, _password_fingerprint(user, key)) for key in candidates
+    )
 
 
 # --- sign-up and email verification ---------------------------------------------------------
@@ -215,7 +227,7 @@ def _challenge_user(challenge: str) -> tuple[Any, str] | None:
     user = users_cache.load_from_db(data["u"])
     if user is None or not _is_active(user):
         return None
-    if not hmac.compare_digest(data["p"], _password_fingerprint(user)):
+    if not _fingerprint_matches(data["p"], user):
         return None
     return user, data["n"]
 

@@ -7,8 +7,10 @@ are a separate Django configuration from this suite's ``tests.settings``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import runpy
 import secrets
 import socket
@@ -17,6 +19,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from email import message_from_string
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -285,15 +291,9 @@ call_command("demo_user")  # idempotent: `make demo` runs it every time
 """
 
 
-def demo_sign_in(tmp_path: Path, **env: str) -> None:
-    """What `make demo` does (migrate, demo_user, runserver), then sign in over HTTP."""
-    result = run("-c", SETUP, **env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines() == [
-        f"Created: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
-        f"Ready: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
-    ]
-
+@contextlib.contextmanager
+def runserver(tmp_path: Path, **env: str) -> Iterator[str]:
+    """``manage.py runserver`` on a free port; yields its base URL, stops it afterwards."""
     port = free_port()
     log = tmp_path / "runserver.log"
     with log.open("w") as out:
@@ -306,8 +306,21 @@ def demo_sign_in(tmp_path: Path, **env: str) -> None:
         )
     try:
         wait_for_port(port, server, log)
-        base = f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        terminate(server, timeout=10)
 
+
+def demo_sign_in(tmp_path: Path, **env: str) -> None:
+    """What `make demo` does (migrate, demo_user, runserver), then sign in over HTTP."""
+    result = run("-c", SETUP, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"Created: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
+        f"Ready: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
+    ]
+
+    with runserver(tmp_path, **env) as base:
         status, index = http("GET", f"{base}/")
         assert status == 200
         assert "/auth/login/" in {e["path"] for e in index["endpoints"]}
@@ -331,8 +344,133 @@ def demo_sign_in(tmp_path: Path, **env: str) -> None:
         assert status == 204
         status, body = http("GET", f"{base}/auth/me/", token=pair["access"])
         assert (status, body["code"]) == (401, "token_revoked")
-    finally:
-        terminate(server, timeout=10)
+
+
+CODE_FLOWS_SETUP = """
+import django
+from django.core.management import call_command
+
+django.setup()
+call_command("migrate", interactive=False, verbosity=0)
+from django.contrib.auth import get_user_model
+
+get_user_model().objects.create_user(
+    email="twofa@example.com", password="demo-password-1234", email_verified=True,
+    otp_required=True,
+)
+"""
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+class FileOutbox:
+    """The messages Django's file-based email backend writes to a directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.taken: set[str] = set()  # Message-IDs already returned by ``wait_for``
+
+    def messages(self) -> list[EmailMessage]:
+        separator = "\n" + "-" * 79 + "\n"
+        messages = []
+        for path in self.directory.glob("*.log"):
+            # Each message is followed by the separator: the last piece is "" or a message
+            # still being written.
+            for chunk in path.read_text().split(separator)[:-1]:
+                messages.append(message_from_string(chunk, policy=email_policy.default))
+        return messages
+
+    def wait_for(self, to: str, subject: str) -> EmailMessage:
+        """The one new message to ``to`` with ``subject``. The app sends off the request
+        path, so it lands shortly after the answer; "new" by Message-ID, because the
+        backend's file names do not sort in sending order."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            found = [
+                m
+                for m in self.messages()
+                if (m["To"], m["Subject"]) == (to, subject) and m["Message-ID"] not in self.taken
+            ]
+            if found:
+                assert len(found) == 1, [str(m) for m in found]
+                self.taken.add(found[0]["Message-ID"])
+                return found[0]
+            time.sleep(0.05)
+        pytest.fail(f"no {subject!r} mail to {to} in {[str(m) for m in self.messages()]}")
+
+
+def code_of(message: EmailMessage) -> str:
+    text = message.get_body(("plain",)).get_content()
+    match = re.search(r"\b(\d{6})\b", text)
+    assert match, text
+    html = message.get_body(("html",)).get_content()
+    assert match.group(1) in html
+    assert match.group(1) not in message["Subject"]
+    return match.group(1)
+
+
+def demo_code_flows(tmp_path: Path, **env: str) -> None:
+    """Sign-up + verification, second-factor sign-in and password reset over HTTP, each
+    code read from the email backend the example project is configured with."""
+    outbox = FileOutbox(tmp_path / "mail")
+    outbox.directory.mkdir()
+    env.update(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(outbox.directory),
+    )
+    result = run("-c", CODE_FLOWS_SETUP, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    with runserver(tmp_path, **env) as base:
+        # sign-up → verification code by mail → email/verify → token pair
+        signup = {"email": "new@example.com", "password": DEMO_PASSWORD}
+        status, body = http("POST", f"{base}/auth/signup/", signup)
+        assert status == 202, body
+        message = outbox.wait_for("new@example.com", "Your verification code")
+        status, pair = http(
+            "POST",
+            f"{base}/auth/email/verify/",
+            {"email": "new@example.com", "code": code_of(message)},
+        )
+        assert status == 200, pair
+        status, me = http("GET", f"{base}/auth/me/", token=pair["access"])
+        assert (status, me["email"], me["email_verified"]) == (200, "new@example.com", True)
+
+        # second factor: password → challenge, code by mail → login/verify → token pair
+        status, body = http(
+            "POST", f"{base}/auth/login/", {"email": "twofa@example.com", "password": DEMO_PASSWORD}
+        )
+        assert status == 202 and body["otp_required"] is True, body
+        message = outbox.wait_for("twofa@example.com", "Your sign-in code")
+        status, pair = http(
+            "POST",
+            f"{base}/auth/login/verify/",
+            {"challenge": body["challenge"], "code": code_of(message)},
+        )
+        assert status == 200 and set(pair) == {"access", "refresh"}, pair
+
+        # password reset: code by mail → confirm → notice by mail, old sessions revoked
+        status, old = http("POST", f"{base}/auth/login/", signup)
+        assert status == 200, old
+        status, _ = http("POST", f"{base}/auth/password/reset/", {"email": "new@example.com"})
+        assert status == 202
+        message = outbox.wait_for("new@example.com", "Your password reset code")
+        reset = {"email": "new@example.com", "code": code_of(message), "new_password": NEW_PASSWORD}
+        status, body = http("POST", f"{base}/auth/password/reset/confirm/", reset)
+        assert status == 200, body
+        outbox.wait_for("new@example.com", "Your password was changed")
+        status, body = http("GET", f"{base}/auth/me/", token=old["access"])
+        assert (status, body["code"]) == (401, "token_revoked")
+        status, pair = http(
+            "POST",
+            f"{base}/auth/login/",
+            {"email": "new@example.com", "password": NEW_PASSWORD},
+        )
+        assert status == 200, pair
+
+
+@pytest.mark.fake_only
+def test_demo_code_flows_land_in_the_email_backend_on_embedded_default(tmp_path):
+    demo_code_flows(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}")
 
 
 @pytest.mark.fake_only
@@ -363,3 +501,10 @@ def example_database():
 @pytest.mark.real
 def test_demo_signs_in_on_postgres_and_redis(tmp_path, example_database):
     demo_sign_in(tmp_path, DATABASE_URL=example_database, REDIS_URL=settings.REDIS_URL)
+
+
+@pytest.mark.real
+def test_demo_code_flows_land_in_the_email_backend_on_postgres_and_redis(
+    tmp_path, example_database
+):
+    demo_code_flows(tmp_path, DATABASE_URL=example_database, REDIS_URL=settings.REDIS_URL)

@@ -108,6 +108,32 @@ def test_one_mailbox_is_one_account_whatever_its_spelling(api):
     assert verified.status_code == 200
 
 
+def test_every_endpoint_finds_the_mailbox_under_any_spelling(api, make_user, password):
+    import unicodedata
+
+    make_user(email="B@Exämple.com", otp_required=True)  # stored normalised
+    assert User.objects.get().email == "b@xn--exmple-cua.com"
+    unicode, ascii_, nfd = (
+        "b@exämple.com",
+        "B@XN--EXMPLE-CUA.COM",
+        unicodedata.normalize("NFD", "b@exämple.com"),
+    )
+    # login: one account and one login cooldown whatever the spelling
+    challenge, code = start_login(api, password, email=unicode)
+    again = post(api, "login/", {"email": nfd, "password": password})
+    assert again.status_code == 429
+    assert post(api, "login/verify/", {"challenge": challenge, "code": code}).status_code == 200
+    # password reset: one reset cooldown; the code works under another spelling
+    assert post(api, "password/reset/", {"email": ascii_}).status_code == 202
+    assert mail.outbox[-1].to == ["b@xn--exmple-cua.com"]
+    code = code_in(mail.outbox[-1])
+    resend = post(api, "otp/", {"email": nfd, "purpose": "password_reset"})
+    assert resend.status_code == 429
+    assert confirm(api, code, email=unicode).status_code == 200
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(SECOND_FACTOR="off")):
+        assert post(api, "login/", {"email": nfd, "password": NEW_PASSWORD}).status_code == 200
+
+
 @pytest.mark.parametrize("email", ["a@ex..ämple.com", "a@" + "ä" * 70 + ".com"])
 def test_unencodable_unicode_domain_is_400_invalid_email(api, email):
     response = signup(api, email=email)
@@ -424,6 +450,41 @@ def test_challenge_expires_with_the_code(api, twofa_user, password):
     assert response.json()["code"] == "invalid_code"
 
 
+ROTATED_SECRET_KEY = "a-rotated-secret-key-" + "x" * 40
+
+
+def test_with_otp_hmac_key_a_secret_key_rotation_keeps_pending_codes(api, twofa_user, password):
+    """docs/settings.md: set OTP_HMAC_KEY to rotate SECRET_KEY without voiding pending codes.
+    Key names and code digests follow OTP_HMAC_KEY; the login challenge, signed with
+    SECRET_KEY, follows SECRET_KEY_FALLBACKS like any Django signature."""
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(OTP_HMAC_KEY="k" * 32)):
+        challenge, login_code = start_login(api, password)
+        code = reset_code(api)
+        with override_settings(
+            SECRET_KEY=ROTATED_SECRET_KEY, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+        ):
+            verified = post(api, "login/verify/", {"challenge": challenge, "code": login_code})
+            assert verified.status_code == 200, verified.content
+            assert confirm(api, code).status_code == 200
+
+
+def test_without_a_fallback_a_secret_key_rotation_ends_pending_logins(api, twofa_user, password):
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(OTP_HMAC_KEY="k" * 32)):
+        challenge, code = start_login(api, password)
+        with override_settings(SECRET_KEY=ROTATED_SECRET_KEY):
+            response = post(api, "login/verify/", {"challenge": challenge, "code": code})
+    assert response.json()["code"] == "invalid_code"
+
+
+def test_without_otp_hmac_key_a_secret_key_rotation_voids_pending_codes(api, user):
+    code = reset_code(api)
+    with override_settings(
+        SECRET_KEY=ROTATED_SECRET_KEY, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+    ):
+        assert confirm(api, code).json()["code"] == "invalid_code"
+    assert confirm(api, code).status_code == 200  # still pending under the old key
+
+
 def test_login_inside_cooldown_is_429(api, twofa_user, password):
     start_login(api, password)
     response = post(api, "login/", {"email": "alice@example.com", "password": password})
@@ -637,6 +698,8 @@ def test_password_reset_validators_run_before_the_code_is_consumed(api, user):
 
 
 def test_password_reset_confirm_answers_alike_for_unknown_email(api, user):
+    user.first_name = "Zanzibarius"
+    user.save()
     known = confirm(api, "123456")
     unknown = confirm(api, "123456", email="nobody@example.com")
     same_answer(known, unknown)
@@ -644,6 +707,13 @@ def test_password_reset_confirm_answers_alike_for_unknown_email(api, user):
     weak_known = confirm(api, "123456", new_password="123")
     weak_unknown = confirm(api, "123456", new_password="123", email="nobody@example.com")
     same_answer(weak_known, weak_unknown)
+    assert weak_known.json()["code"] == "password_invalid"
+    # Only the real account knows the first name: until the code is proven, a password
+    # "too similar to the first name" must answer as for an unknown address.
+    similar_known = confirm(api, "123456", new_password="Zanzibarius")
+    similar_unknown = confirm(api, "123456", new_password="Zanzibarius", email="nobody@example.com")
+    same_answer(similar_known, similar_unknown)
+    assert similar_known.json()["code"] == "invalid_code"
 
 
 def test_password_reset_confirm_does_not_reveal_the_account_through_its_validators(api, make_user):
@@ -666,6 +736,21 @@ def test_a_password_refused_for_the_real_user_keeps_the_code(api, make_user):
         confirm(api, code, new_password="Zanzibarius", email="zed@example.com")
     assert confirm(api, code, email="zed@example.com").status_code == 200
     assert confirm(api, code, email="zed@example.com").json()["code"] == "invalid_code"
+
+
+def test_password_reset_confirm_wrong_guesses_count_and_destroy_the_code(api, make_user):
+    """The proof before the last validators is a real guess: three wrong ones destroy the
+    code, whichever password comes with them."""
+    make_user(email="zed@example.com", first_name="Zanzibarius")
+    code = reset_code(api, email="zed@example.com")
+    bad = f"{(int(code) + 1) % 10**6:06d}"
+    answers = [
+        confirm(api, bad, new_password=pw, email="zed@example.com").json()["code"]
+        for pw in ("Zanzibarius", NEW_PASSWORD, "Zanzibarius")
+    ]
+    assert answers == ["invalid_code", "invalid_code", "too_many_attempts"]
+    assert confirm(api, code, email="zed@example.com").json()["code"] == "invalid_code"
+    assert User.objects.get(email="zed@example.com").check_password("correct horse battery staple")
 
 
 def test_password_reset_verifies_an_unverified_address(api, make_user):

@@ -91,6 +91,48 @@ def test_right_code_after_two_wrong_guesses_still_works():
     otp.verify_code(EMAIL, VERIFY, code)
 
 
+def test_proving_a_code_keeps_it_and_costs_no_attempt(redis_client):
+    """``consume=False`` (password reset's check before its last validators): a right code
+    stays usable, however often it is proven, until one consuming call uses it up."""
+    code = otp.issue_code(EMAIL, RESET)
+    for _ in range(5):
+        otp.verify_code(EMAIL, RESET, code, consume=False)
+    assert redis_client.hget(keys.code(EMAIL, RESET), "attempts") == b"0"
+    otp.verify_code(EMAIL, RESET, code)
+    for consume in (False, True):
+        with pytest.raises(InvalidCode):
+            otp.verify_code(EMAIL, RESET, code, consume=consume)
+
+
+def test_proving_counts_wrong_guesses_and_destroys_on_the_last():
+    code = otp.issue_code(EMAIL, RESET)
+    with pytest.raises(InvalidCode):
+        otp.verify_code(EMAIL, RESET, wrong(code), consume=False)
+    with pytest.raises(InvalidCode):
+        otp.verify_code(EMAIL, RESET, wrong(code))  # both modes share one count
+    with pytest.raises(TooManyAttempts):
+        otp.verify_code(EMAIL, RESET, wrong(code), consume=False)
+    with pytest.raises(InvalidCode):
+        otp.verify_code(EMAIL, RESET, code, consume=False)  # destroyed
+
+
+def test_proving_sends_no_verified_signal():
+    seen = []
+
+    def receiver(**kwargs):
+        seen.append(kwargs["purpose"])
+
+    signals.code_verified.connect(receiver, dispatch_uid="prove-signal")
+    try:
+        code = otp.issue_code(EMAIL, RESET)
+        otp.verify_code(EMAIL, RESET, code, consume=False)
+        assert seen == []
+        otp.verify_code(EMAIL, RESET, code)
+    finally:
+        signals.code_verified.disconnect(dispatch_uid="prove-signal")
+    assert seen == [RESET]
+
+
 def test_max_attempts_is_configurable():
     with override_settings(DJANGO_REDIS_AUTH=package_settings(CODE_MAX_ATTEMPTS=1)):
         code = otp.issue_code(EMAIL, VERIFY)
@@ -532,6 +574,31 @@ def test_50_concurrent_wrong_guesses_count_at_most_the_limit():
     assert outcomes.count("wrong") == 2
     assert outcomes.count("destroyed") == 1
     assert outcomes.count("missing") == 47
+
+
+@pytest.mark.real
+def test_50_concurrent_prove_then_consume_give_exactly_one_success():
+    """Password reset proves the code, then consumes it: of concurrent confirms with the
+    right code, every one may pass the proof, exactly one consumes."""
+    code = otp.issue_code(EMAIL, VERIFY)
+    barrier = threading.Barrier(50)
+    outcomes: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        proven = otp.check(EMAIL, VERIFY, code, consume=False)
+        consumed = otp.check(EMAIL, VERIFY, code) if proven == "ok" else "-"
+        with lock:
+            outcomes.append((proven, consumed))
+
+    threads = [threading.Thread(target=run) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [c for _, c in outcomes].count("ok") == 1
+    assert {p for p, _ in outcomes} <= {"ok", "missing"}
 
 
 @pytest.mark.real
