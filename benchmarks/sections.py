@@ -77,7 +77,7 @@ def otp(args: Any, out: Out) -> list[Target]:
             ),
             Target(
                 "3",
-                "MEMORY USAGE per live code ≤ 300 B (code hash + cooldown + email counter)",
+                "MEMORY USAGE per live code ≤ 300 B (code hash + address limits hash)",
                 f"not available: {unavailable}",
                 None,
             ),

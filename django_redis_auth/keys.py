@@ -5,6 +5,11 @@ hash tag ``{u<pk>}`` so Redis Cluster puts them in one slot and every multi-key 
 (the per-request MGET, the rotation and cache-refill scripts, logout's pipeline) is single-slot.
 Keys that belong to an email address (codes, cooldowns, per-email caps) carry ``{e<digest>}``,
 a keyed digest of the normalised address, so the address itself never appears in Redis.
+``T`` is a one-letter purpose tag (``PURPOSE_TAGS``).
+
+Names and fields are short on purpose: a live code costs its hash plus its address' limits
+hash, and at millions of pending codes every byte of a key name is paid for twice
+(docs/benchmarks.md measures it).
 
 ==============================  ==========================  =================================
 key                             value                       expires
@@ -24,10 +29,14 @@ key                             value                       expires
                                 refill from the database
                                 only lands if it is
                                 unchanged since the read
-``P:{eH}:otp:PURPOSE``          hash: digest, attempts,     ``CODE_TTL``
-                                created
-``P:{eH}:cd:PURPOSE``           resend cooldown flag        ``RESEND_COOLDOWN``
-``P:{eH}:n:HOUR``               codes issued this hour      end of the hour window
+``P:{eH}:otp:T``                hash: ``d`` keyed digest    ``CODE_TTL``
+                                of the code (raw bytes),
+                                ``a`` attempts
+``P:{eH}:lim``                  hash of the address'        until the hour window and every
+                                limits: ``w`` hour window,  resend cooldown in it have ended
+                                ``nT`` codes of purpose T
+                                in it, ``cT`` end of T's
+                                resend cooldown (ms)
 ``P:{iH}:n:HOUR``               codes issued to one client  end of the hour window
                                 IP this hour
 ==============================  ==========================  =================================
@@ -43,6 +52,8 @@ from django.conf import settings
 from .conf import auth_settings
 
 REVOKED = "!revoked"
+
+PURPOSE_TAGS = {"email_verification": "v", "login": "l", "password_reset": "r"}
 
 
 def _p() -> str:
@@ -88,27 +99,30 @@ def user_pattern() -> str:
 def _digest(kind: str, value: str) -> str:
     # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs. From
     # OTP_HMAC_KEY when it is set, so rotating SECRET_KEY moves no code, cooldown or cap.
+    # 64 bits: two addresses sharing a digest would share keys (one's new code replacing the
+    # other's, which still verifies only for its own address: the address is inside the MAC)
+    # and that needs some 4 billion addresses to become likely.
     secret = auth_settings.OTP_HMAC_KEY or settings.SECRET_KEY
     if isinstance(secret, bytes):
         secret = secret.hex()
     key = hashlib.sha256(f"django_redis_auth.keys:{secret}".encode()).digest()
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def email_tag(email: str) -> str:
     return f"{_p()}:{{e{_digest('email', email)}}}"
 
 
+def purpose_tag(purpose: str) -> str:
+    return PURPOSE_TAGS[purpose]
+
+
 def code(email: str, purpose: str) -> str:
-    return f"{email_tag(email)}:otp:{purpose}"
+    return f"{email_tag(email)}:otp:{PURPOSE_TAGS[purpose]}"
 
 
-def cooldown(email: str, purpose: str) -> str:
-    return f"{email_tag(email)}:cd:{purpose}"
-
-
-def email_counter(email: str, window: int) -> str:
-    return f"{email_tag(email)}:n:{window}"
+def limits(email: str) -> str:
+    return f"{email_tag(email)}:lim"
 
 
 def ip_counter(ip: str, window: int) -> str:

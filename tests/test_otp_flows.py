@@ -563,6 +563,28 @@ def test_nobody_can_lock_a_user_out_by_asking_for_login_codes_in_their_name(
     assert mail.outbox[-1].to == ["alice@example.com"]
 
 
+def test_nobody_can_lock_a_user_out_of_sign_in_by_asking_for_resets_in_their_name(
+    api, twofa_user, password
+):
+    """Reset and verification codes need no credential, so their hourly count must not be
+    the one the password-checked login code is charged against."""
+    with no_cooldown(HOURLY_CAP_PER_EMAIL=3):
+        answers = [
+            api.post(
+                "/auth/otp/" if i % 2 else "/auth/password/reset/",
+                {"email": "alice@example.com", "purpose": "password_reset"},
+                format="json",
+                REMOTE_ADDR=f"198.51.100.{i}",
+            ).status_code
+            for i in range(6)
+        ]
+        assert answers[:3] == [202, 202, 202]
+        assert 429 in answers[3:]  # the reset budget of the address is used up ...
+        challenge, code = start_login(api, password)  # ... her sign-in's is not
+        verified = post(api, "login/verify/", {"challenge": challenge, "code": code})
+        assert verified.status_code == 200
+
+
 def test_login_code_requests_without_a_challenge_still_count_per_ip(api):
     with override_settings(
         DJANGO_REDIS_AUTH=package_settings(

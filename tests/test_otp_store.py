@@ -97,7 +97,7 @@ def test_proving_a_code_keeps_it_and_costs_no_attempt(redis_client):
     code = otp.issue_code(EMAIL, RESET)
     for _ in range(5):
         otp.verify_code(EMAIL, RESET, code, consume=False)
-    assert redis_client.hget(keys.code(EMAIL, RESET), "attempts") == b"0"
+    assert redis_client.hget(keys.code(EMAIL, RESET), "a") == b"0"
     otp.verify_code(EMAIL, RESET, code)
     for consume in (False, True):
         with pytest.raises(InvalidCode):
@@ -306,7 +306,8 @@ def test_every_code_key_expires(redis_client):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     otp.issue_code("bob@example.com", RESET, store_code=False)
     keys_found = list(redis_client.scan_iter(match="*"))
-    assert len(keys_found) == 6  # code, cooldown, email counter, IP counter; cooldown+counter
+    # alice: code + limits hash, the IP's counter; bob (dry run): limits hash only
+    assert len(keys_found) == 4
     for key in keys_found:
         assert redis_client.pttl(key) > 0, key
 
@@ -342,16 +343,38 @@ def test_cooldown_ends():
         assert otp.issue_code(EMAIL, VERIFY)
 
 
-def test_hourly_cap_per_email_covers_all_purposes():
-    with no_cooldown(HOURLY_CAP_PER_EMAIL=3):
+def test_hourly_cap_per_email_counts_each_purpose_apart():
+    """Per purpose, so codes anyone may ask for in someone's name (verification, reset)
+    cannot use up the budget of the password-checked login code."""
+    with no_cooldown(HOURLY_CAP_PER_EMAIL=2):
+        otp.issue_code(EMAIL, VERIFY)
         otp.issue_code(EMAIL, VERIFY)
         otp.issue_code(EMAIL, RESET)
-        last = otp.issue_code(EMAIL, LOGIN)
+        last = otp.issue_code(EMAIL, RESET)
         with pytest.raises(RateLimited) as exc:
             otp.issue_code(EMAIL, VERIFY)
         assert 1 <= exc.value.wait <= 3600
-        otp.verify_code(EMAIL, LOGIN, last)  # nothing was replaced by the refused issue
+        with pytest.raises(RateLimited):
+            otp.issue_code(EMAIL, RESET, store_code=False)  # dry runs count alike
+        otp.verify_code(EMAIL, RESET, last)  # nothing was replaced by the refused issues
+        assert otp.issue_code(EMAIL, LOGIN)
+        assert otp.issue_code(EMAIL, LOGIN)
+        with pytest.raises(RateLimited):
+            otp.issue_code(EMAIL, LOGIN)
         otp.issue_code("bob@example.com", VERIFY)
+
+
+def test_one_live_code_keeps_two_keys_a_code_and_its_address_limits(redis_client):
+    """The memory budget per live code (docs/benchmarks.md): the cooldown and the hourly
+    count are fields of one limits hash per address, not keys of their own."""
+    otp.issue_code(EMAIL, VERIFY)
+    otp.issue_code(EMAIL, RESET)
+    assert sorted(redis_client.scan_iter(match="*")) == sorted(
+        k.encode() for k in (keys.code(EMAIL, VERIFY), keys.code(EMAIL, RESET), keys.limits(EMAIL))
+    )
+    limits = redis_client.hgetall(keys.limits(EMAIL))
+    assert set(limits) == {b"w", b"nv", b"cv", b"nr", b"cr"}
+    assert limits[b"nv"] == limits[b"nr"] == b"1"
 
 
 def test_hourly_cap_per_ip():
@@ -368,10 +391,28 @@ def test_hourly_caps_reset_with_the_next_hour_window():
     start = timezone.now().replace(minute=59, second=30, microsecond=0)
     with time_machine.travel(start, tick=False) as clock, no_cooldown(HOURLY_CAP_PER_EMAIL=1):
         otp.issue_code(EMAIL, VERIFY)
+        otp.issue_code(EMAIL, RESET)
         with pytest.raises(RateLimited) as exc:
             otp.issue_code(EMAIL, VERIFY)
         assert exc.value.wait == 30  # the fixed window ends at the full hour
         clock.shift(timedelta(seconds=31))
+        assert otp.issue_code(EMAIL, VERIFY)
+        assert otp.issue_code(EMAIL, RESET)  # every purpose's count started again
+
+
+@pytest.mark.fake_only
+def test_a_cooldown_outlives_the_hour_window_it_started_in(redis_client):
+    """The limits hash lives as long as its longest part: a cooldown begun 30 s before the
+    hour ends still holds after the window (and its counts) are gone."""
+    start = timezone.now().replace(minute=59, second=30, microsecond=0)
+    with time_machine.travel(start, tick=False) as clock:
+        otp.issue_code(EMAIL, VERIFY)
+        assert 59_000 < redis_client.pttl(keys.limits(EMAIL)) <= 60_000
+        clock.shift(timedelta(seconds=40))
+        with pytest.raises(RateLimited) as exc:
+            otp.issue_code(EMAIL, VERIFY)
+        assert exc.value.wait == 20
+        clock.shift(timedelta(seconds=21))
         assert otp.issue_code(EMAIL, VERIFY)
 
 

@@ -1,5 +1,5 @@
 -- Check a candidate code against the stored one, atomically.
--- KEYS[1] code hash
+-- KEYS[1] code hash ('d' = HMAC digest of the code, 'a' = attempts so far)
 -- ARGV[1] HMAC digest of the candidate code, ARGV[2] maximum attempts per code,
 -- ARGV[3] '1' to consume a right code, '0' to only prove it (kept, no attempt charged)
 --
@@ -16,16 +16,16 @@
 -- stored digest, which tells nothing about the code without the key (a one-character
 -- change of the guess changes the whole digest). Besides, Lua strings are interned, so
 -- '==' between two strings is a pointer comparison, not a byte-by-byte loop.
-local stored = redis.call('HGET', KEYS[1], 'digest')
+local stored = redis.call('HGET', KEYS[1], 'd')
 if not stored then
   return 'missing'
 end
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+local attempts = redis.call('HINCRBY', KEYS[1], 'a', 1)
 if stored == ARGV[1] then
   if ARGV[3] == '0' then
     -- Proven but kept (the caller has more checks to pass before it consumes the code):
     -- a right code costs no attempt.
-    redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+    redis.call('HINCRBY', KEYS[1], 'a', -1)
     return 'ok'
   end
   redis.call('DEL', KEYS[1])
