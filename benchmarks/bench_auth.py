@@ -2,7 +2,11 @@
 
 Every variant authenticates the same way DRF does (``authenticate(request)`` on a
 ``rest_framework.request.Request``) with warm caches and a valid token. The floors (PyJWT
-decode alone, one Redis GET) show what no Redis-checked design can beat.
+decode alone, one Redis GET) show what a design that checks the signature and Redis on
+every request cannot beat. Ours checks a token's signature on its first request in this
+process and afterwards only its expiry (``verified_tokens``), so it is measured both ways:
+"ours" is a token's later requests (the common case: one access token serves every request
+of its lifetime), "a token's first request" clears that memo before each call.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from benchmarks.alternatives import DBBlacklistJWTAuthentication, NaiveRedisJWTAuthentication
 from benchmarks.harness import Op
-from django_redis_auth import keys, store
+from django_redis_auth import keys, store, verified_tokens
 from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.tokens import issue_token_pair
 
@@ -51,6 +55,7 @@ class AuthOps:
     simplejwt: Op
     db_blacklist: Op
     naive_redis: Op
+    ours_first_use: Op
     ours: Op
 
     @property
@@ -62,6 +67,7 @@ class AuthOps:
             self.simplejwt,
             self.db_blacklist,
             self.naive_redis,
+            self.ours_first_use,
             self.ours,
         ]
 
@@ -74,6 +80,13 @@ def build_ops(user: Any) -> AuthOps:
     client = store.get_client()
     user_key = keys.cached_user(user.pk)
     ours = authenticating(RedisJWTAuthentication, ours_token)  # also fills the user cache
+
+    first_use = authenticating(RedisJWTAuthentication, ours_token)
+
+    def ours_first_use(i: int) -> object:
+        # As if each request brought a token this process had not seen: validated in full.
+        verified_tokens.clear()
+        return first_use(i)
 
     def decode(_i: int) -> object:
         return jwt.decode(ours_token, key, algorithms=[algorithm])
@@ -100,6 +113,10 @@ def build_ops(user: Any) -> AuthOps:
         naive_redis=Op(
             "naive Redis EXISTS + user from Postgres",
             authenticating(NaiveRedisJWTAuthentication, plain_token),
+        ),
+        ours_first_use=Op(
+            "ours: a token's first request (signature checked, warm user cache)",
+            ours_first_use,
         ),
         ours=Op("ours: RedisJWTAuthentication (warm user cache)", ours),
     )

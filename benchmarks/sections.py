@@ -35,13 +35,14 @@ def auth(args: Any, out: Out) -> list[Target]:
     print_table("Authentication per request", ops.all, ops.floor, out=out)
     ours = ops.ours.median_us
     vs_floor = ours / ops.floor.median_us
+    first_vs_floor = ops.ours_first_use.median_us / ops.floor.median_us
     vs_db = ops.db_blacklist.median_us / ours
     vs_stateless = ops.simplejwt.median_us / ours
     return [
         Target(
             "1",
             "ours ≤ 1.15x (decode + one Redis round trip)",
-            f"{vs_floor:.2f}x",
+            f"{vs_floor:.2f}x (a token's first request, signature checked: {first_vs_floor:.2f}x)",
             vs_floor <= 1.15,
         ),
         Target("1", "ours ≥ 5x faster than simplejwt + DB blacklist", f"{vs_db:.2f}x", vs_db >= 5),

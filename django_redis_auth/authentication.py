@@ -11,7 +11,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from . import revocation, users_cache
+from . import revocation, users_cache, verified_tokens
 from .conf import auth_settings
 from .exceptions import AuthUnavailable
 
@@ -22,14 +22,18 @@ class RedisJWTAuthentication(JWTAuthentication):
     """``JWTAuthentication`` whose ``get_user`` also enforces revocation.
 
     The extension points stay simplejwt's: ``get_header`` → ``get_raw_token`` →
-    ``get_validated_token`` (signature, expiry, type; no I/O) → ``get_user``. ``get_user`` makes
+    ``get_validated_token`` (signature, expiry, type; no I/O; a token this process validated
+    before only has its expiry re-checked, see ``verified_tokens``) → ``get_user``, which makes
     the request's single Redis round trip, which returns the revocation state *and* the cached
     user together; only a cache miss touches the database (and refills the cache).
     """
 
     def get_validated_token(self, raw_token: bytes) -> Token:
-        token = super().get_validated_token(raw_token)
-        revocation.claims(token)  # refuse tokens minted elsewhere with the same key
+        token = verified_tokens.recall(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            revocation.claims(token)  # refuse tokens minted elsewhere with the same key
+            verified_tokens.remember(raw_token, token)
         return token
 
     def get_user(self, validated_token: Token) -> Any:

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
+    # Access tokens per process whose signature check is remembered (verified_tokens.py);
+    # revocation is still checked in Redis on every request. 0 = check every time.
+    "VERIFIED_TOKEN_MEMO": 4096,
     # Accept tokens unchecked (logged) when Redis is down. Unsafe; off by default.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge a revocation (Redis WAIT) before logout & co. return;
@@ -123,9 +126,10 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
         auth_settings.reload()
         # The Redis client and scripts depend on the alias / factory.
-        from . import store
+        from . import store, verified_tokens
 
         store.reset()
+        verified_tokens.clear()
 
 
 setting_changed.connect(_reload)

@@ -14,7 +14,6 @@ before a change cannot write the old row back after the change dropped it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import decimal
 import json
@@ -31,6 +30,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from . import keys, store
 from .conf import auth_settings
+from .memo import BoundedMemo
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -86,8 +86,7 @@ def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | Non
 # invalidate (a changed user is a different entry). Redis is still read on every request;
 # this only skips re-parsing identical JSON. Rows holding mutable values (a JSONField dict,
 # say) are not kept, so an instance can never alter what the next request sees.
-_ROWS: dict[tuple[type[models.Model], bytes | str], tuple[Any, ...]] = {}
-_ROWS_MAX = 1024
+_ROWS = BoundedMemo(1024)
 _IMMUTABLE = (
     str,
     int,
@@ -116,11 +115,7 @@ def deserialize(raw: bytes | str) -> Any | None:
         if row is None:
             return None
         if all(isinstance(v, _IMMUTABLE) for v in row):
-            if len(_ROWS) >= _ROWS_MAX:
-                # Oldest first (dicts keep insertion order); another thread may race us.
-                with contextlib.suppress(KeyError, StopIteration, RuntimeError):
-                    del _ROWS[next(iter(_ROWS))]
-            _ROWS[memo_key] = row
+            _ROWS.put(memo_key, row)
     return model.from_db(router.db_for_read(model), _attnames(model), list(row))
 
 

@@ -6,6 +6,7 @@ from rest_framework.test import APIRequestFactory
 
 from django_redis_auth import keys, users_cache
 from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.memo import BoundedMemo
 from django_redis_auth.tokens import issue_token_pair
 
 pytestmark = pytest.mark.django_db
@@ -183,8 +184,7 @@ def test_each_request_gets_its_own_user_instance(user):
 
 
 def test_parsed_rows_memo_is_bounded_and_skips_mutable_values(user, monkeypatch):
-    monkeypatch.setattr(users_cache, "_ROWS", {})
-    monkeypatch.setattr(users_cache, "_ROWS_MAX", 3)
+    monkeypatch.setattr(users_cache, "_ROWS", BoundedMemo(3))
     entries = []
     for name in ("a", "b", "c", "d"):
         user.first_name = name
@@ -200,10 +200,10 @@ def test_parsed_rows_memo_is_bounded_and_skips_mutable_values(user, monkeypatch)
         row = real_parse(model, raw)
         return (*row[:-1], ["mutable"]) if row else row
 
-    monkeypatch.setattr(users_cache, "_ROWS", {})
+    monkeypatch.setattr(users_cache, "_ROWS", BoundedMemo(3))
     monkeypatch.setattr(users_cache, "_parse", parse_with_a_list)
     users_cache.deserialize(entries[1])
-    assert users_cache._ROWS == {}
+    assert len(users_cache._ROWS) == 0
 
 
 def test_deleted_user_token_is_refused(user, bearer):

@@ -1,0 +1,103 @@
+"""Access tokens whose signature this process has already checked.
+
+Why: a client sends the same access token with every request of its lifetime (5 minutes by
+default, often dozens of requests), and checking it again — base64, HMAC, JSON and claim
+checks in PyJWT and simplejwt — costs about as much as the Redis round trip that follows.
+What a signature proves about a given string of bytes never changes; only the clock moves.
+So a token that passed simplejwt's full validation is remembered by its exact bytes, and a
+later use re-checks only its expiry. Revocation is still checked in Redis on every request:
+this saves the decode, never the revocation check.
+
+Why it is safe:
+
+* only tokens that passed the full validation are remembered, keyed by their exact bytes,
+  signature included: nothing gets in without a valid signature;
+* every use re-checks ``exp`` (with simplejwt's ``LEEWAY``); a token within a second of
+  expiring goes through the full validation again, so expiry errors are simplejwt's own;
+* ``nbf`` and ``iat`` only ever pass once they have passed, so they need no re-check;
+* changing ``SIMPLE_JWT``, ``SECRET_KEY`` or ``DJANGO_REDIS_AUTH`` empties the memo (in
+  production, settings change by restarting);
+* only simplejwt's own checks are replayed: a token class or backend that overrides them,
+  or keys fetched from a ``JWK_URL`` (which can be withdrawn), are never remembered;
+* tokens whose claims hold mutable values are not remembered, and every use gets its own
+  token object and payload dict, so a view cannot change what the next request sees;
+* at most ``VERIFIED_TOKEN_MEMO`` tokens per process (oldest dropped first); ``0`` turns
+  the memo off.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
+
+from .conf import auth_settings
+from .memo import BoundedMemo
+
+_SCALARS = (str, int, float, bool, type(None))
+# Checks of simplejwt's Token that a remembered token skips; a class overriding any of them
+# has checks of its own, which must run on every request.
+_REPLAYED = ("__init__", "verify", "check_exp", "verify_token_type", "get_token_backend")
+# Tokens this close to their end are validated in full, so the expiry error is simplejwt's.
+_MARGIN = 1.0
+
+_memo = BoundedMemo(0)
+
+
+def _leeway(token: Token) -> float:
+    # The backend's own value: it is the one simplejwt's checks use.
+    leeway = token.get_token_backend().get_leeway()
+    if isinstance(leeway, timedelta):
+        return leeway.total_seconds()
+    return float(leeway or 0)
+
+
+def recall(raw: bytes | str) -> Token | None:
+    """A fresh token object for ``raw`` if it was validated before and is not about to
+    expire, else ``None`` (validate it in full)."""
+    entry = _memo.get(raw)
+    if entry is None:
+        return None
+    token_class, payload, accepted_until = entry
+    if time.time() >= accepted_until:
+        _memo.discard(raw)
+        return None
+    token = token_class.__new__(token_class)
+    token.token = raw
+    token.current_time = aware_utcnow()
+    token.payload = dict(payload)
+    return token
+
+
+def remember(raw: bytes | str, token: Token) -> None:
+    """Remember ``token``, just validated in full from ``raw``, if it is safe to replay."""
+    size = int(auth_settings.VERIFIED_TOKEN_MEMO)
+    if size != _memo.max_entries:
+        _memo.clear()
+        _memo.max_entries = size
+    if size <= 0 or not _replayable(token):
+        return
+    payload = token.payload
+    if not all(isinstance(value, _SCALARS) for value in payload.values()):
+        return
+    exp = payload.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+        return
+    _memo.put(raw, (type(token), dict(payload), exp + _leeway(token) - _MARGIN))
+
+
+def _replayable(token: Token) -> bool:
+    cls = type(token)
+    if any(getattr(cls, name) is not getattr(Token, name) for name in _REPLAYED):
+        return False
+    backend = token.get_token_backend()
+    # A JWKS key can be withdrawn by its issuer at any time: check such tokens every time.
+    return type(backend) is TokenBackend and getattr(backend, "jwks_client", None) is None
+
+
+def clear() -> None:
+    _memo.clear()

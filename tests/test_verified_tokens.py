@@ -1,0 +1,194 @@
+"""verified_tokens: a token's signature is checked once per process; nothing else is skipped."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.tokens import AccessToken
+
+from django_redis_auth import verified_tokens
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.tokens import issue_token_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def authenticate(access: str):
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
+    return RedisJWTAuthentication().authenticate(request)
+
+
+def refusal(access: str) -> tuple[str, object]:
+    """(the ``code`` of the 401's body, the whole detail)."""
+    with pytest.raises(AuthenticationFailed) as exc:
+        authenticate(access)
+    codes = exc.value.get_codes()
+    return (codes["code"] if isinstance(codes, dict) else codes), exc.value.detail
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times simplejwt checked a signature."""
+    calls = []
+    real = TokenBackend.decode
+
+    def counting(self, token, verify=True):
+        calls.append(token)
+        return real(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting)
+    return calls
+
+
+def simplejwt_settings(**changes):
+    return override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, **changes})
+
+
+def test_a_tokens_later_requests_skip_the_signature_check(user, decodes):
+    access = issue_token_pair(user).access
+    first_user, first = authenticate(access)
+    second_user, second = authenticate(access)
+    assert len(decodes) == 1
+    assert type(second) is AccessToken and second.payload == first.payload
+    assert second is not first and second.payload is not first.payload
+    assert second.token == first.token and second_user.pk == first_user.pk == user.pk
+
+
+def test_each_request_gets_its_own_payload(user):
+    access = issue_token_pair(user).access
+    for _ in range(3):  # validated, then recalled twice
+        _, token = authenticate(access)
+        assert token["user_id"] == str(user.pk) and "extra" not in token
+        token["user_id"] = "999999"  # a view scribbling on its token
+        token.payload["extra"] = "x"
+
+
+def test_a_remembered_token_is_refused_once_revoked(user, login, bearer):
+    pair = login()
+    client = bearer(pair["access"])
+    assert client.get("/auth/me/").status_code == 200
+    assert client.post("/auth/logout/").status_code in (200, 204)
+    response = client.get("/auth/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
+
+
+def test_a_forged_signature_is_refused_although_the_payload_was_remembered(user):
+    access = issue_token_pair(user).access
+    authenticate(access)
+    head, body, signature = access.split(".")
+    forged = f"{head}.{body}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    code, _ = refusal(forged)
+    assert code == "token_not_valid"
+
+
+def test_a_remembered_token_expires_exactly_as_an_unseen_one(user, decodes):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        access = issue_token_pair(user).access
+        exp = AccessToken(access, verify=False)["exp"]
+        authenticate(access)
+        clock.move_to(datetime.fromtimestamp(exp - 2, tz=UTC))
+        authenticate(access)
+        assert len(decodes) == 2  # the AccessToken above, the first authenticate
+        clock.move_to(datetime.fromtimestamp(exp, tz=UTC))
+        remembered = refusal(access)
+        verified_tokens.clear()
+        unseen = refusal(access)
+    assert remembered == unseen
+    assert remembered[0] == "token_not_valid"
+
+
+def test_the_memo_honours_the_leeway_simplejwt_validates_with(user, decodes, monkeypatch):
+    monkeypatch.setattr(TokenBackend, "get_leeway", lambda self: timedelta(seconds=30))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        access = issue_token_pair(user).access
+        exp = AccessToken(access, verify=False)["exp"]
+        authenticate(access)
+        clock.move_to(datetime.fromtimestamp(exp + 20, tz=UTC))
+        authenticate(access)  # simplejwt would accept it, and the memo replays that
+        assert len(decodes) == 2  # the AccessToken above, the first authenticate
+        clock.move_to(datetime.fromtimestamp(exp + 30, tz=UTC))
+        assert refusal(access)[0] == "token_not_valid"
+
+
+def test_changed_jwt_settings_forget_every_token(user, decodes):
+    access = issue_token_pair(user).access
+    authenticate(access)
+    with simplejwt_settings(SIGNING_KEY=settings.SECRET_KEY):
+        authenticate(access)
+    assert len(decodes) == 2
+
+
+def test_memo_size_zero_checks_every_signature(user, decodes):
+    access = issue_token_pair(user).access
+    with override_settings(
+        DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, "VERIFIED_TOKEN_MEMO": 0}
+    ):
+        authenticate(access)
+        authenticate(access)
+    assert len(decodes) == 2
+
+
+def test_memo_is_bounded(user):
+    with override_settings(
+        DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, "VERIFIED_TOKEN_MEMO": 2}
+    ):
+        tokens = [issue_token_pair(user).access for _ in range(3)]
+        for access in tokens:
+            authenticate(access)
+        assert len(verified_tokens._memo) == 2
+        assert verified_tokens.recall(tokens[0].encode()) is None  # the oldest made room
+        assert verified_tokens.recall(tokens[2].encode()) is not None
+
+
+def test_tokens_with_mutable_claims_are_not_remembered(user):
+    raw = issue_token_pair(user).access.encode()
+    token = AccessToken(raw)
+    token.payload["roles"] = ["admin"]
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is None
+
+
+class CheckedAccessToken(AccessToken):
+    checks: list[str] = []
+
+    def verify(self):
+        super().verify()
+        CheckedAccessToken.checks.append(self["jti"])
+
+
+def test_token_classes_with_checks_of_their_own_run_them_on_every_request(user, monkeypatch):
+    from rest_framework_simplejwt import authentication
+
+    # simplejwt's modules keep the settings object they imported (override_settings
+    # replaces it in simplejwt.settings only), so set the class where the check reads it.
+    monkeypatch.setattr(
+        authentication.api_settings, "AUTH_TOKEN_CLASSES", [CheckedAccessToken], raising=False
+    )
+    CheckedAccessToken.checks = []
+    access = issue_token_pair(user).access
+    authenticate(access)
+    authenticate(access)
+    assert len(CheckedAccessToken.checks) == 2
+    assert len(verified_tokens._memo) == 0
+
+
+def test_keys_from_a_jwk_url_are_never_remembered(user, monkeypatch):
+    from jwt import PyJWKClient
+
+    raw = issue_token_pair(user).access.encode()
+    token = AccessToken(raw)
+    backend = token.get_token_backend()
+    monkeypatch.setattr(backend, "jwks_client", PyJWKClient("https://issuer.invalid/jwks.json"))
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is None
+    monkeypatch.setattr(backend, "jwks_client", None)
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is not None
