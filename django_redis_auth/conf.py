@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "CODE_TTL": 600,  # seconds
     "CODE_MAX_ATTEMPTS": 3,
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
-    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email and purpose per hour
+    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (keys.BUDGET_TAGS)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,

@@ -5,7 +5,7 @@ hash tag ``{u<pk>}`` so Redis Cluster puts them in one slot and every multi-key 
 (the per-request MGET, the rotation and cache-refill scripts, logout's pipeline) is single-slot.
 Keys that belong to an email address (codes, cooldowns, per-email caps) carry ``{e<digest>}``,
 a keyed digest of the normalised address, so the address itself never appears in Redis.
-``T`` is a one-letter purpose tag (``PURPOSE_TAGS``).
+``T`` is a one-letter purpose tag (``PURPOSE_TAGS``), ``B`` a budget tag (``BUDGET_TAGS``).
 
 Names and fields are short on purpose: a live code costs its hash plus its address' limits
 hash, and at millions of pending codes every byte of a key name is paid for twice
@@ -34,11 +34,12 @@ key                             value                       expires
                                 ``a`` attempts
 ``P:{eH}:lim``                  hash of the address'        until the hour window and every
                                 limits: ``w`` hour window,  resend cooldown in it have ended
-                                ``nT`` codes of purpose T
-                                in it, ``cT`` end of T's
-                                resend cooldown (ms)
-``P:{iH}:n:HOUR``               codes issued to one client  end of the hour window
-                                IP this hour
+                                ``nB`` codes of budget B
+                                (``BUDGET_TAGS``) in it,
+                                ``cT`` end of T's resend
+                                cooldown (ms, Redis clock)
+``P:{iH}:lim``                  the client IP's limits:     end of the hour window
+                                ``w``, ``n``
 ==============================  ==========================  =================================
 """
 
@@ -54,6 +55,10 @@ from .conf import auth_settings
 REVOKED = "!revoked"
 
 PURPOSE_TAGS = {"email_verification": "v", "login": "l", "password_reset": "r"}
+# The hourly cap per address counts two budgets: codes anyone may ask for in someone's name
+# ("o"pen: verification, reset) and the password-checked login code ("l"), so that asking for
+# resets in a user's name cannot use up the codes their sign-in needs.
+BUDGET_TAGS = {"email_verification": "o", "login": "l", "password_reset": "o"}
 
 
 def _p() -> str:
@@ -113,10 +118,6 @@ def email_tag(email: str) -> str:
     return f"{_p()}:{{e{_digest('email', email)}}}"
 
 
-def purpose_tag(purpose: str) -> str:
-    return PURPOSE_TAGS[purpose]
-
-
 def code(email: str, purpose: str) -> str:
     return f"{email_tag(email)}:otp:{PURPOSE_TAGS[purpose]}"
 
@@ -125,5 +126,5 @@ def limits(email: str) -> str:
     return f"{email_tag(email)}:lim"
 
 
-def ip_counter(ip: str, window: int) -> str:
-    return f"{_p()}:{{i{_digest('ip', ip)}}}:n:{window}"
+def ip_limits(ip: str) -> str:
+    return f"{_p()}:{{i{_digest('ip', ip)}}}:lim"

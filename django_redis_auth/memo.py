@@ -24,13 +24,15 @@ class BoundedMemo:
         return self._entries.get(key)
 
     def put(self, key: Hashable, value: Any) -> None:
-        if self.max_entries <= 0:
+        limit = self.max_entries  # read once: another thread may change it
+        if limit <= 0:
             return
-        while len(self._entries) >= self.max_entries:
+        entries = self._entries
+        while entries and len(entries) >= limit:
             # Another thread may be evicting the same entry.
             with contextlib.suppress(KeyError, StopIteration, RuntimeError):
-                del self._entries[next(iter(self._entries))]
-        self._entries[key] = value
+                del entries[next(iter(entries))]
+        entries[key] = value
 
     def discard(self, key: Hashable) -> None:
         self._entries.pop(key, None)

@@ -18,11 +18,13 @@ Why each rule exists:
 * wrong, expired, used and unknown codes all raise :class:`~.exceptions.InvalidCode`
   (``invalid_code``): telling them apart would tell an attacker which addresses have a
   pending code;
-* issue checks the resend cooldown and the hourly cap (both per email and purpose) and the
+* issue checks the resend cooldown (per email and purpose), the hourly cap per email and the
   hourly cap per client IP before writing anything, and replaces any previous code. The
-  email's cap is per purpose so that codes nobody needs a credential to ask for (sign-up
-  verification, password reset) cannot use up the budget of the password-checked login
-  code: asking for resets in someone's name must not lock them out of signing in.
+  email's cap counts two budgets apart — codes nobody needs a credential to ask for
+  (sign-up verification, password reset) and the password-checked login code — so asking
+  for resets in someone's name cannot lock them out of signing in;
+* limits run on Redis' clock (``TIME`` inside the script), so the application servers'
+  clock skew can neither reset an hourly count nor skip a cooldown.
   ``store_code=False`` runs the very same limits without storing a code: flows use it for
   unknown addresses so that known and unknown ones hit the same 429s.
 
@@ -37,7 +39,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 from typing import Any
 
 from django.conf import settings
@@ -55,14 +56,9 @@ LOGIN = "login"
 PASSWORD_RESET = "password_reset"
 PURPOSES = (EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET)
 
-HOUR = 3600
 # Separates the digest's fields. No field can contain it: purposes are fixed names, emails
 # are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
 _SEP = "\x00"
-
-
-def _now() -> float:
-    return time.time()
 
 
 def hmac_key() -> bytes:
@@ -96,12 +92,6 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(f"Unknown code purpose {purpose!r}; expected one of {PURPOSES}.")
 
 
-def _window(now: float) -> tuple[int, int]:
-    """(hour window number, ms until it ends) for the fixed hourly counters."""
-    window = int(now // HOUR)
-    return window, max(1, int(((window + 1) * HOUR - now) * 1000))
-
-
 def issue_code(
     email: str,
     purpose: str,
@@ -123,24 +113,21 @@ def issue_code(
     _check_purpose(purpose)
     email = normalize_email(email)
     code = generate_code() if store_code else None
-    now = _now()
-    window, window_ms = _window(now)
+    ip_cap = int(auth_settings.HOURLY_CAP_PER_IP)
     redis_keys = [keys.code(email, purpose), keys.limits(email)]
     args: list[Any] = [
         digest(email, purpose, code, binding) if code is not None else "",
-        int(now * 1000),
         int(auth_settings.CODE_TTL) * 1000,
         int(auth_settings.RESEND_COOLDOWN) * 1000,
         int(auth_settings.HOURLY_CAP_PER_EMAIL),
-        window,
-        window_ms,
-        int(auth_settings.HOURLY_CAP_PER_IP),
-        keys.purpose_tag(purpose),
+        ip_cap,
+        keys.PURPOSE_TAGS[purpose],
+        keys.BUDGET_TAGS[purpose],
     ]
-    ip_key = keys.ip_counter(client_ip, window) if client_ip else None
+    ip_key = keys.ip_limits(client_ip) if client_ip else None
     with store.guard():
         if ip_key is not None and store.is_cluster():
-            _issue_on_cluster(redis_keys, args, ip_key)
+            _issue_on_cluster(redis_keys, args, ip_key, ip_cap)
         else:
             if ip_key is not None:
                 redis_keys.append(ip_key)
@@ -159,27 +146,25 @@ def charge_client_ip(client_ip: str | None) -> None:
     """
     if not client_ip:
         return
-    window, window_ms = _window(_now())
     with store.guard():
         wait_ms = store.script("cap_counter")(
-            keys=[keys.ip_counter(client_ip, window)],
-            args=["take", int(auth_settings.HOURLY_CAP_PER_IP), window_ms],
+            keys=[keys.ip_limits(client_ip)],
+            args=["take", int(auth_settings.HOURLY_CAP_PER_IP)],
         )
     if int(wait_ms) > 0:
         raise RateLimited(int(wait_ms) / 1000)
 
 
-def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str) -> None:
+def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str, ip_cap: int) -> None:
     """Two slots, two scripts: take one from the IP's hourly cap, then run the email script;
     if that one refuses, give the IP count back so a refused request costs nothing."""
     cap_counter = store.script("cap_counter")
-    ip_cap, window_ms = args[7], args[6]
-    wait_ms = cap_counter(keys=[ip_key], args=["take", ip_cap, window_ms])
+    wait_ms = cap_counter(keys=[ip_key], args=["take", ip_cap])
     if int(wait_ms) > 0:
         raise RateLimited(int(wait_ms) / 1000)
     outcome = store.script("issue_code")(keys=redis_keys, args=args)
     if store.decode(outcome[0]) != "ok":
-        cap_counter(keys=[ip_key], args=["give_back", ip_cap, window_ms])
+        cap_counter(keys=[ip_key], args=["give_back", ip_cap])
     _raise_if_refused(outcome)
 
 

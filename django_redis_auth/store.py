@@ -54,8 +54,17 @@ def is_cluster(client: Any | None = None) -> bool:
 
 
 def _source(name: str) -> str:
+    """``lua/<name>.lua``, with each ``--#include <lib>`` line replaced by
+    ``lua/<lib>.lib.lua`` (Redis scripts cannot import; shared Lua is pasted in)."""
     if name not in _sources:
-        _sources[name] = (resources.files(__package__) / "lua" / f"{name}.lua").read_text()
+        lua = resources.files(__package__) / "lua"
+        lines = (lua / f"{name}.lua").read_text().splitlines(keepends=True)
+        _sources[name] = "".join(
+            (lua / f"{line.split()[1]}.lib.lua").read_text()
+            if line.startswith("--#include ")
+            else line
+            for line in lines
+        )
     return _sources[name]
 
 

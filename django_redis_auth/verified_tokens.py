@@ -17,12 +17,13 @@ Why it is safe:
 * ``nbf`` and ``iat`` only ever pass once they have passed, so they need no re-check;
 * changing ``SIMPLE_JWT``, ``SECRET_KEY`` or ``DJANGO_REDIS_AUTH`` empties the memo (in
   production, settings change by restarting);
-* only simplejwt's own checks are replayed: a token class or backend that overrides them,
-  or keys fetched from a ``JWK_URL`` (which can be withdrawn), are never remembered;
+* only simplejwt's own checks are replayed: a token class that overrides them or its
+  backend, a backend other than simplejwt's own, or keys fetched from a ``JWK_URL`` (which
+  can be withdrawn) are never remembered;
 * tokens whose claims hold mutable values are not remembered, and every use gets its own
   token object and payload dict, so a view cannot change what the next request sees;
-* at most ``VERIFIED_TOKEN_MEMO`` tokens per process (oldest dropped first); ``0`` turns
-  the memo off.
+* at most ``VERIFIED_TOKEN_MEMO`` tokens per process, of at most 2 KB each (oldest dropped
+  first); ``0`` turns the memo off.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import math
 import time
 from datetime import timedelta
 
-from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
@@ -41,9 +41,18 @@ from .memo import BoundedMemo
 _SCALARS = (str, int, float, bool, type(None))
 # Checks of simplejwt's Token that a remembered token skips; a class overriding any of them
 # has checks of its own, which must run on every request.
-_REPLAYED = ("__init__", "verify", "check_exp", "verify_token_type", "get_token_backend")
+_REPLAYED = (
+    "__init__",
+    "verify",
+    "check_exp",
+    "verify_token_type",
+    "get_token_backend",
+    "token_backend",
+)
 # Tokens this close to their end are validated in full, so the expiry error is simplejwt's.
 _MARGIN = 1.0
+# Real access tokens are a few hundred bytes; a longer header is not worth a memo slot.
+_MAX_BYTES = 2048
 
 _memo = BoundedMemo(0)
 
@@ -59,6 +68,8 @@ def _leeway(token: Token) -> float:
 def recall(raw: bytes | str) -> Token | None:
     """A fresh token object for ``raw`` if it was validated before and is not about to
     expire, else ``None`` (validate it in full)."""
+    if not isinstance(raw, bytes | str):
+        return None
     entry = _memo.get(raw)
     if entry is None:
         return None
@@ -79,7 +90,9 @@ def remember(raw: bytes | str, token: Token) -> None:
     if size != _memo.max_entries:
         _memo.clear()
         _memo.max_entries = size
-    if size <= 0 or not _replayable(token):
+    if size <= 0 or not isinstance(raw, bytes | str) or len(raw) > _MAX_BYTES:
+        return
+    if not _replayable(token):
         return
     payload = token.payload
     if not all(isinstance(value, _SCALARS) for value in payload.values()):
@@ -94,9 +107,12 @@ def _replayable(token: Token) -> bool:
     cls = type(token)
     if any(getattr(cls, name) is not getattr(Token, name) for name in _REPLAYED):
         return False
+    from rest_framework_simplejwt import state
+
     backend = token.get_token_backend()
-    # A JWKS key can be withdrawn by its issuer at any time: check such tokens every time.
-    return type(backend) is TokenBackend and getattr(backend, "jwks_client", None) is None
+    # simplejwt's own backend, not merely its class (a subclass or a per-tenant backend
+    # chooses keys its own way); and no JWKS: its keys can be withdrawn by the issuer.
+    return backend is state.token_backend and getattr(backend, "jwks_client", None) is None
 
 
 def clear() -> None:

@@ -308,7 +308,7 @@ def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_
     from django_redis_auth.exceptions import RateLimited
 
     ip = "203.0.113.9"
-    ip_slot = key_slot(keys.ip_counter(ip, 0).encode())
+    ip_slot = key_slot(keys.ip_limits(ip).encode())
     config = {
         **settings.DJANGO_REDIS_AUTH,
         "REDIS_CLIENT_FACTORY": "tests.test_cluster.cluster_client",

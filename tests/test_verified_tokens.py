@@ -192,3 +192,83 @@ def test_keys_from_a_jwk_url_are_never_remembered(user, monkeypatch):
     monkeypatch.setattr(backend, "jwks_client", None)
     verified_tokens.remember(raw, token)
     assert verified_tokens.recall(raw) is not None
+
+
+def _overriding(name: str) -> type[AccessToken]:
+    base = getattr(AccessToken, name)
+    if isinstance(base, property):
+        attrs = {name: property(lambda self: base.fget(self))}
+    else:
+        attrs = {name: lambda self, *args, **kwargs: base(self, *args, **kwargs)}
+    return type(f"Overriding_{name.strip('_')}", (AccessToken,), attrs)
+
+
+@pytest.mark.parametrize(
+    "name", ["__init__", "check_exp", "verify_token_type", "get_token_backend", "token_backend"]
+)
+def test_token_classes_overriding_any_replayed_check_are_never_remembered(user, name):
+    token_class = _overriding(name)
+    raw = issue_token_pair(user).access.encode()
+    token = token_class(raw)
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is None
+
+
+def test_a_backend_other_than_simplejwts_own_is_never_remembered(user, monkeypatch):
+    """Same class, other instance (a per-tenant or rotated key, say): its keys are not the
+    ones the memo's entries were checked with."""
+    raw = issue_token_pair(user).access.encode()
+    token = AccessToken(raw)
+    own = token.get_token_backend()
+    other = TokenBackend(own.algorithm, own.signing_key)
+    monkeypatch.setattr(token, "_token_backend", other, raising=False)
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is None
+
+
+def test_a_token_about_to_expire_is_validated_in_full(user, decodes):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        access = issue_token_pair(user).access
+        exp = AccessToken(access, verify=False)["exp"]
+        authenticate(access)
+        clock.move_to(datetime.fromtimestamp(exp - 0.5, tz=UTC))
+        authenticate(access)  # still valid, but inside the last second: checked again
+    assert len(decodes) == 3
+
+
+def test_a_recalled_token_carries_the_time_of_its_request(user):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        access = issue_token_pair(user).access
+        authenticate(access)
+        clock.shift(timedelta(seconds=90))
+        _, token = authenticate(access)
+        assert token.current_time == timezone.now()
+
+
+def test_oversized_or_unhashable_raw_tokens_are_not_remembered(user):
+    raw = issue_token_pair(user).access.encode()
+    token = AccessToken(raw)
+    verified_tokens.remember(raw + b" " * 2100, token)  # as if a 2 KB+ header had carried it
+    assert len(verified_tokens._memo) == 0
+    assert verified_tokens.recall(bytearray(raw)) is None
+    verified_tokens.remember(bytearray(raw), token)
+    assert len(verified_tokens._memo) == 0
+
+
+def test_a_memo_shrunk_to_zero_by_another_thread_does_not_hang_a_writer():
+    import threading
+
+    from django_redis_auth.memo import BoundedMemo
+
+    memo = BoundedMemo(1)
+
+    class ShrinksWhenMeasured(dict):
+        def __len__(self):
+            memo.max_entries = 0
+            return dict.__len__(self)
+
+    memo._entries = ShrinksWhenMeasured({1: 1})
+    writer = threading.Thread(target=memo.put, args=(2, 2), daemon=True)
+    writer.start()
+    writer.join(2)
+    assert not writer.is_alive()

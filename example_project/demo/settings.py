@@ -189,7 +189,7 @@ DJANGO_REDIS_AUTH = {
     "CODE_MAX_ATTEMPTS": 3,
     # Seconds before the same email may ask again for a code of the same purpose.
     "RESEND_COOLDOWN": 60,
-    # Codes per email address (all purposes) and per client IP, per hour.
+    # Codes per email address (per budget: verification + reset, login) and per client IP, per hour.
     "HOURLY_CAP_PER_EMAIL": 10,
     "HOURLY_CAP_PER_IP": 30,
     # HMAC key for codes at rest; None derives one from SECRET_KEY.
