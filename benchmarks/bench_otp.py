@@ -144,7 +144,7 @@ def _code_memory(out: Callable[[str], None]) -> dict[str, int]:
                 "until the hour and the cooldown end",
             ],
             [
-                "hourly counter per IP (shared by all codes of that IP)",
+                "limits hash per client IP (shared by all codes of that IP)",
                 f"{medians['ip counter']} B",
                 "until the hour ends",
             ],
