@@ -1,5 +1,6 @@
 """verified_tokens: a token's signature is checked once per process; nothing else is skipped."""
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -47,6 +48,17 @@ def decodes(monkeypatch):
     return calls
 
 
+@contextlib.contextmanager
+def remembered_token(user):
+    """A token authenticated once (so remembered; 2 decodes so far), and ``at(offset)`` to
+    move the clock to ``offset`` seconds from its ``exp``."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        access = issue_token_pair(user).access
+        exp = AccessToken(access, verify=False)["exp"]
+        authenticate(access)
+        yield access, lambda offset: clock.move_to(datetime.fromtimestamp(exp + offset, tz=UTC))
+
+
 def simplejwt_settings(**changes):
     return override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, **changes})
 
@@ -90,14 +102,11 @@ def test_a_forged_signature_is_refused_although_the_payload_was_remembered(user)
 
 
 def test_a_remembered_token_expires_exactly_as_an_unseen_one(user, decodes):
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        access = issue_token_pair(user).access
-        exp = AccessToken(access, verify=False)["exp"]
+    with remembered_token(user) as (access, at):
+        at(-2)
         authenticate(access)
-        clock.move_to(datetime.fromtimestamp(exp - 2, tz=UTC))
-        authenticate(access)
-        assert len(decodes) == 2  # the AccessToken above, the first authenticate
-        clock.move_to(datetime.fromtimestamp(exp, tz=UTC))
+        assert len(decodes) == 2  # still remembered
+        at(0)
         remembered = refusal(access)
         verified_tokens.clear()
         unseen = refusal(access)
@@ -107,14 +116,11 @@ def test_a_remembered_token_expires_exactly_as_an_unseen_one(user, decodes):
 
 def test_the_memo_honours_the_leeway_simplejwt_validates_with(user, decodes, monkeypatch):
     monkeypatch.setattr(TokenBackend, "get_leeway", lambda self: timedelta(seconds=30))
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        access = issue_token_pair(user).access
-        exp = AccessToken(access, verify=False)["exp"]
-        authenticate(access)
-        clock.move_to(datetime.fromtimestamp(exp + 20, tz=UTC))
+    with remembered_token(user) as (access, at):
+        at(20)
         authenticate(access)  # simplejwt would accept it, and the memo replays that
-        assert len(decodes) == 2  # the AccessToken above, the first authenticate
-        clock.move_to(datetime.fromtimestamp(exp + 30, tz=UTC))
+        assert len(decodes) == 2
+        at(30)
         assert refusal(access)[0] == "token_not_valid"
 
 
@@ -227,11 +233,8 @@ def test_a_backend_other_than_simplejwts_own_is_never_remembered(user, monkeypat
 
 
 def test_a_token_about_to_expire_is_validated_in_full(user, decodes):
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        access = issue_token_pair(user).access
-        exp = AccessToken(access, verify=False)["exp"]
-        authenticate(access)
-        clock.move_to(datetime.fromtimestamp(exp - 0.5, tz=UTC))
+    with remembered_token(user) as (access, at):
+        at(-0.5)
         authenticate(access)  # still valid, but inside the last second: checked again
     assert len(decodes) == 3
 
