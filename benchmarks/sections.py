@@ -41,9 +41,15 @@ def auth(args: Any, out: Out) -> list[Target]:
     return [
         Target(
             "1",
-            "ours ≤ 1.15x (decode + one Redis round trip)",
-            f"{vs_floor:.2f}x (a token's first request, signature checked: {first_vs_floor:.2f}x)",
+            "ours ≤ 1.15x (decode + one Redis round trip): a token's later requests",
+            f"{vs_floor:.2f}x",
             vs_floor <= 1.15,
+        ),
+        Target(
+            "1",
+            "ours ≤ 1.15x (decode + one Redis round trip): a token's first request",
+            f"{first_vs_floor:.2f}x",
+            first_vs_floor <= 1.15,
         ),
         Target("1", "ours ≥ 5x faster than simplejwt + DB blacklist", f"{vs_db:.2f}x", vs_db >= 5),
         Target(

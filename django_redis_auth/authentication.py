@@ -58,4 +58,6 @@ class RedisJWTAuthentication(JWTAuthentication):
         return user
 
     def user_can_authenticate(self, user: Any) -> bool:
-        return getattr(user, "is_active", True)
+        # simplejwt's own switch, read as simplejwt reads it. (Its CHECK_REVOKE_TOKEN is not
+        # honoured: password changes revoke through signals, see check W005.)
+        return not jwt_settings.CHECK_USER_IS_ACTIVE or getattr(user, "is_active", True)

@@ -26,6 +26,7 @@ class Messages:
     PLAIN_JWT_AUTH = "simplejwt's JWTAuthentication is in DEFAULT_AUTHENTICATION_CLASSES."
     LIFETIMES = "ACCESS_TOKEN_LIFETIME is longer than REFRESH_TOKEN_LIFETIME."
     BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist is installed."
+    REVOKE_TOKEN_CLAIM = "SIMPLE_JWT['CHECK_REVOKE_TOKEN'] has no effect with django_redis_auth."
 
 
 class Hints:
@@ -47,6 +48,12 @@ class Hints:
     BLACKLIST_APP = (
         "Remove it from INSTALLED_APPS: django_redis_auth revokes in Redis, and the blacklist "
         "app would add database writes to every token issue."
+    )
+    REVOKE_TOKEN_CLAIM = (
+        "Remove it: a password change revokes every session of the user through model signals "
+        "without reading the password hash on each request, and the setting only puts a hash "
+        "of the password hash into every token. Where a password is written without save() "
+        "(QuerySet.update, raw SQL), call django_redis_auth.revocation.revoke_user(user)."
     )
 
 
@@ -132,6 +139,14 @@ def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS:
         errors.append(
             Warning(Messages.BLACKLIST_APP, hint=Hints.BLACKLIST_APP, id="django_redis_auth.W004")
+        )
+    if getattr(jwt_settings, "CHECK_REVOKE_TOKEN", False):
+        errors.append(
+            Warning(
+                Messages.REVOKE_TOKEN_CLAIM,
+                hint=Hints.REVOKE_TOKEN_CLAIM,
+                id="django_redis_auth.W005",
+            )
         )
     return errors
 

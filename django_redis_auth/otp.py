@@ -22,15 +22,16 @@ Why each rule exists:
   hourly cap per client IP before writing anything, and replaces any previous code. The
   email's cap counts two budgets apart — codes nobody needs a credential to ask for
   (sign-up verification, password reset) and the password-checked login code — so asking
-  for resets in someone's name cannot lock them out of signing in;
+  for resets in someone's name cannot lock them out of signing in. ``store_code=False``
+  runs the very same limits without storing a code: flows use it for unknown addresses so
+  that known and unknown ones hit the same 429s;
 * limits run on Redis' clock (``TIME`` inside the script), so the application servers'
   clock skew can neither reset an hourly count nor skip a cooldown.
-  ``store_code=False`` runs the very same limits without storing a code: flows use it for
-  unknown addresses so that known and unknown ones hit the same 429s.
 
-Round trips: issue and verify are one each. On Redis Cluster the per-IP counter lives in
+Round trips: issue and verify are one each. On Redis Cluster the client IP's limits live in
 another hash slot than the email's keys, so issue takes two there (the IP cap first, as its
-own small script, then the email script; a refusal by the second gives the IP count back).
+own small script, then the email script) and three when the second refuses or fails (the
+IP count is given back).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import RedisClusterException, RedisError
 
 from . import keys, store
 from .conf import auth_settings
@@ -157,15 +159,28 @@ def charge_client_ip(client_ip: str | None) -> None:
 
 def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str, ip_cap: int) -> None:
     """Two slots, two scripts: take one from the IP's hourly cap, then run the email script;
-    if that one refuses, give the IP count back so a refused request costs nothing."""
+    if that one refuses or fails, give the IP count back so the request costs nothing."""
     cap_counter = store.script("cap_counter")
     wait_ms = cap_counter(keys=[ip_key], args=["take", ip_cap])
     if int(wait_ms) > 0:
         raise RateLimited(int(wait_ms) / 1000)
-    outcome = store.script("issue_code")(keys=redis_keys, args=args)
+    try:
+        outcome = store.script("issue_code")(keys=redis_keys, args=args)
+    except BaseException:
+        _give_back(cap_counter, ip_key, ip_cap)
+        raise
     if store.decode(outcome[0]) != "ok":
-        cap_counter(keys=[ip_key], args=["give_back", ip_cap])
+        _give_back(cap_counter, ip_key, ip_cap)
     _raise_if_refused(outcome)
+
+
+def _give_back(cap_counter: Any, ip_key: str, ip_cap: int) -> None:
+    """Best effort: the answer (429, or the 503 of the failed step) matters more than one
+    count, which its hour window ends anyway."""
+    try:
+        cap_counter(keys=[ip_key], args=["give_back", ip_cap])
+    except (RedisError, RedisClusterException, OSError) as exc:
+        logger.warning("Could not give back a client IP's code count: %r", exc)
 
 
 def _raise_if_refused(outcome: list[Any]) -> None:

@@ -32,6 +32,7 @@ import math
 import time
 from datetime import timedelta
 
+from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
@@ -110,9 +111,14 @@ def _replayable(token: Token) -> bool:
     from rest_framework_simplejwt import state
 
     backend = token.get_token_backend()
-    # simplejwt's own backend, not merely its class (a subclass or a per-tenant backend
-    # chooses keys its own way); and no JWKS: its keys can be withdrawn by the issuer.
-    return backend is state.token_backend and getattr(backend, "jwks_client", None) is None
+    # simplejwt's own backend instance of simplejwt's own class: a per-tenant backend or a
+    # subclass (installed as state.token_backend to pick keys by key id, say) chooses keys
+    # its own way, and may withdraw one. No JWKS either: the issuer can withdraw its keys.
+    return (
+        backend is state.token_backend
+        and type(backend) is TokenBackend
+        and getattr(backend, "jwks_client", None) is None
+    )
 
 
 def clear() -> None:

@@ -85,3 +85,11 @@ def test_each_message_has_a_hint(check_id, settings):
     with override_settings(**overrides):
         [message] = [m for m in run_checks() if m.id == check_id]
     assert message.hint
+
+
+def test_simplejwt_check_revoke_token_warns(settings):
+    from django_redis_auth import checks
+
+    assert "django_redis_auth.W005" not in {m.id for m in checks.check_simplejwt(None)}
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "CHECK_REVOKE_TOKEN": True}
+    assert "django_redis_auth.W005" in {m.id for m in checks.check_simplejwt(None)}

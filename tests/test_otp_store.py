@@ -377,6 +377,22 @@ def test_one_live_code_keeps_two_keys_a_code_and_its_address_limits(redis_client
     assert limits[b"no"] == b"2"
 
 
+@pytest.mark.fake_only
+def test_a_new_hour_restarts_the_counts_of_a_hash_kept_alive_by_a_cooldown(redis_client):
+    """The limits hash outlives its hour when a cooldown keeps it: the old hour's count must
+    not refuse the next hour's codes (another purpose of the same budget, here)."""
+    start = timezone.now().replace(minute=59, second=30, microsecond=0)
+    with (
+        time_machine.travel(start, tick=False) as clock,
+        override_settings(DJANGO_REDIS_AUTH=package_settings(HOURLY_CAP_PER_EMAIL=1)),
+    ):
+        otp.issue_code(EMAIL, VERIFY)
+        clock.shift(timedelta(seconds=40))  # the next hour; VERIFY's cooldown still runs
+        assert redis_client.exists(keys.limits(EMAIL))
+        assert otp.issue_code(EMAIL, RESET)
+        assert redis_client.hget(keys.limits(EMAIL), "no") == b"1"
+
+
 def test_hourly_cap_per_ip():
     with no_cooldown(HOURLY_CAP_PER_IP=2):
         otp.issue_code("a@example.com", VERIFY, client_ip="203.0.113.7")
@@ -505,6 +521,54 @@ def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(cluster, redis_
     with pytest.raises(RateLimited):
         otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")  # cooldown
     assert _ip_count(redis_client, "203.0.113.7") == 1
+
+
+def _failing_script(monkeypatch, name: str, error: Exception) -> None:
+    original = store.script
+
+    def script(wanted):
+        if wanted != name:
+            return original(wanted)
+
+        def fail(keys, args):
+            raise error
+
+        return fail
+
+    monkeypatch.setattr(store, "script", script)
+
+
+def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
+    cluster, redis_client, monkeypatch
+):
+    """A 503 half-way (the email's slot times out after the IP's was charged) must not leave
+    the IP charged: nothing half-written."""
+    otp.issue_code("warm@example.com", VERIFY, client_ip="203.0.113.7")
+    _failing_script(monkeypatch, "issue_code", redis.TimeoutError("email slot timed out"))
+    with pytest.raises(AuthUnavailable):
+        otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
+    assert _ip_count(redis_client, "203.0.113.7") == 1
+
+
+def test_cluster_refusal_stays_429_when_giving_back_fails(cluster, monkeypatch):
+    otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
+    original = store.script
+
+    def script(name):
+        real = original(name)
+        if name != "cap_counter":
+            return real
+
+        def cap_counter(keys, args):
+            if args[0] == "give_back":
+                raise redis.ConnectionError("IP slot unreachable")
+            return real(keys=keys, args=args)
+
+        return cap_counter
+
+    monkeypatch.setattr(store, "script", script)
+    with pytest.raises(RateLimited):
+        otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")  # cooldown
 
 
 def test_single_redis_refusal_counts_nothing(redis_client):

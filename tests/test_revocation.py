@@ -350,6 +350,18 @@ def test_inactive_user_is_refused_even_without_a_revocation(user, login, bearer,
     assert response.json()["code"] == "user_inactive"
 
 
+def test_check_user_is_active_off_lets_inactive_users_authenticate(make_user, bearer, monkeypatch):
+    """simplejwt's CHECK_USER_IS_ACTIVE, honoured as simplejwt honours it (its default, on,
+    is what the test above relies on)."""
+    from django_redis_auth import authentication
+
+    inactive = make_user(email="dormant@example.com", is_active=False)
+    access = issue_token_pair(inactive).access
+    assert me(bearer, access).json()["code"] == "user_inactive"
+    monkeypatch.setattr(authentication.jwt_settings, "CHECK_USER_IS_ACTIVE", False)
+    assert me(bearer, access).status_code == 200
+
+
 def test_locking_an_account_with_an_unusable_password_revokes(user, login, bearer):
     pair = login()
     user.set_unusable_password()

@@ -232,6 +232,25 @@ def test_a_backend_other_than_simplejwts_own_is_never_remembered(user, monkeypat
     assert verified_tokens.recall(raw) is None
 
 
+def test_a_backend_subclass_installed_as_simplejwts_own_is_never_remembered(user, monkeypatch):
+    """A project may install its own backend (key rotation by key id, say) where simplejwt
+    looks for its backend; it can withdraw keys, so its tokens are checked every time."""
+    from rest_framework_simplejwt import state
+
+    class RotatingBackend(TokenBackend):
+        pass
+
+    own = state.token_backend
+    rotating = RotatingBackend(own.algorithm, own.signing_key)
+    monkeypatch.setattr(state, "token_backend", rotating)
+    raw = issue_token_pair(user).access.encode()
+    token = AccessToken(raw)
+    monkeypatch.setattr(token, "_token_backend", rotating, raising=False)
+    assert token.get_token_backend() is state.token_backend
+    verified_tokens.remember(raw, token)
+    assert verified_tokens.recall(raw) is None
+
+
 def test_a_token_about_to_expire_is_validated_in_full(user, decodes):
     with remembered_token(user) as (access, at):
         at(-0.5)
