@@ -15,7 +15,6 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -115,13 +114,11 @@ def rotate(token: Token, new_jti: str, new_exp: int) -> None:
         raise TokenRevoked()
 
 
-def _accepted_until(token: Token) -> int:
-    """The last second (epoch) at which simplejwt would still accept ``token``: its ``exp``
-    plus ``SIMPLE_JWT["LEEWAY"]``. A revocation record must live at least that long."""
-    leeway = jwt_settings.LEEWAY
-    if isinstance(leeway, timedelta):
-        leeway = leeway.total_seconds()
-    return int(token["exp"]) + math.ceil(float(leeway or 0))
+def accepted_until(token: Token) -> float:
+    """When (epoch seconds) simplejwt stops accepting ``token``: its ``exp`` plus the leeway
+    of the backend that validates it (``SIMPLE_JWT["LEEWAY"]``). A revocation record must
+    live at least that long, and a remembered signature check no longer."""
+    return float(token["exp"]) + token.get_token_backend().get_leeway().total_seconds()
 
 
 def _write(build: Callable[[Any], None]) -> None:
@@ -150,7 +147,7 @@ def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
     ``LEEWAY``, during which it would still be accepted)."""
     user_id, _epoch, _family, jti = claims(token)
-    until = _accepted_until(token)
+    until = math.ceil(accepted_until(token))
     if until * 1000 > _now_ms():
         _write(lambda pipe: pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until))
     tokens_revoked.send(__name__, user_id=user_id, scope="token", reason=reason)
@@ -172,7 +169,7 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
             _uid, _epoch, family, jti = claims(token)
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
             pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True)
-            until = _accepted_until(token)
+            until = math.ceil(accepted_until(token))
             if until * 1000 > now_ms:
                 pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until)
 

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import timedelta
 
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from . import revocation
 from .conf import auth_settings
 from .memo import BoundedMemo
 
@@ -56,14 +56,6 @@ _MARGIN = 1.0
 _MAX_BYTES = 2048
 
 _memo = BoundedMemo(0)
-
-
-def _leeway(token: Token) -> float:
-    # The backend's own value: it is the one simplejwt's checks use.
-    leeway = token.get_token_backend().get_leeway()
-    if isinstance(leeway, timedelta):
-        return leeway.total_seconds()
-    return float(leeway or 0)
 
 
 def recall(raw: bytes | str) -> Token | None:
@@ -101,7 +93,7 @@ def remember(raw: bytes | str, token: Token) -> None:
     exp = payload.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
-    _memo.put(raw, (type(token), dict(payload), exp + _leeway(token) - _MARGIN))
+    _memo.put(raw, (type(token), dict(payload), revocation.accepted_until(token) - _MARGIN))
 
 
 def _replayable(token: Token) -> bool:
