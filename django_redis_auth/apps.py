@@ -12,3 +12,8 @@ class DjangoRedisAuthConfig(AppConfig):
 
         checks.register()
         receivers.connect()
+        try:
+            import drf_spectacular  # noqa: F401  (the optional [openapi] extra)
+        except ImportError:
+            return
+        from . import schema  # noqa: F401  (registers the OpenAPI extensions)

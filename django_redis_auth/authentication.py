@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
 from . import revocation, users_cache, verified_tokens
 from .conf import auth_settings
-from .exceptions import AuthUnavailable
+from .exceptions import AuthUnavailable, UserInactive, UserNotFound
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -52,9 +50,9 @@ class RedisJWTAuthentication(JWTAuthentication):
         else:
             user = users_cache.get_user(user_id, cached)
         if user is None:
-            raise exceptions.AuthenticationFailed(_("User not found."), code="user_not_found")
+            raise UserNotFound()
         if not self.user_can_authenticate(user):
-            raise exceptions.AuthenticationFailed(_("User is inactive."), code="user_inactive")
+            raise UserInactive()
         return user
 
     def user_can_authenticate(self, user: Any) -> bool:

@@ -1,12 +1,16 @@
 """Error codes and the JSON error handler.
 
 Every error leaves as ``{"detail": "...", "code": "..."}``; validation errors add
-``"errors": {field: [...]}``. The codes below are part of the public contract.
+``"errors": {field: [...]}``. The codes are part of the public contract and all of them are
+listed in one registry, :data:`ERROR_CODES` (the exception classes below plus the validation
+codes the handler emits): the OpenAPI schema and docs/api.md are checked against it, and the
+handler never emits a validation code that is not in it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -85,6 +89,110 @@ class PasswordInvalid(exceptions.APIException):
         self.messages = messages
 
 
+class UserNotFound(exceptions.AuthenticationFailed):
+    default_detail = _("User not found.")
+    default_code = "user_not_found"
+
+
+class UserInactive(exceptions.AuthenticationFailed):
+    default_detail = _("User is inactive.")
+    default_code = "user_inactive"
+
+
+class BadAuthorizationHeader(exceptions.AuthenticationFailed):
+    """Raised by simplejwt's ``get_header``/``get_raw_token`` (with this code) when the
+    ``Authorization`` header is not ``Bearer <token>``; declared here so the code has a home."""
+
+    default_detail = _("Authorization header must contain two space-delimited values.")
+    default_code = "bad_authorization_header"
+
+
+class RefreshTokenInvalid(exceptions.ValidationError):
+    """A refresh token in a request *body* that cannot be used (``logout/``): a 400, since
+    the caller is authenticated and only the body is wrong."""
+
+    default_detail = _("Refresh token is invalid or expired.")
+    default_code = "token_not_valid"
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One entry of the registry: a stable ``code``, the HTTP ``status`` it comes with, and
+    what it means for a client."""
+
+    code: str
+    status: int
+    description: str
+
+
+def _entry(exc: type[exceptions.APIException], description: str) -> ErrorCode:
+    return ErrorCode(str(exc.default_code), int(exc.status_code), description)
+
+
+#: Codes the handler gives a 400 validation error, by the field error it found first. Any
+#: other field error code (a project serializer's own, a DRF code not listed here) is
+#: reported as ``invalid_input`` (``invalid_email`` on an email field), so this list is
+#: closed; the field messages are in ``errors`` either way.
+VALIDATION_CODES: dict[str, str] = {
+    "invalid_input": "The body is not a JSON object, or a field has the wrong type or value.",
+    "invalid_email": "The email field is not a valid email address.",
+    "required": "A required field is missing.",
+    "null": "A field is null.",
+    "blank": "A field is an empty string.",
+    "max_length": "A field is longer than its maximum length.",
+    "invalid_choice": "A field is not one of the allowed values (e.g. an unknown `purpose`).",
+    "malformed_request": "The body is not valid JSON (or is nested too deeply).",
+    "request_too_large": "The body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE`.",
+}
+
+#: Errors every view behind :class:`~.authentication.RedisJWTAuthentication` can answer.
+AUTHENTICATION_ERRORS: tuple[type[exceptions.APIException], ...] = (
+    exceptions.NotAuthenticated,
+    BadAuthorizationHeader,
+    InvalidToken,
+    TokenRevoked,
+    UserNotFound,
+    UserInactive,
+    AuthUnavailable,
+)
+
+_DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
+    AuthUnavailable: "Redis cannot be reached; nothing was done. Retry shortly.",
+    InvalidCredentials: "Wrong email or password (the same answer for unknown emails).",
+    EmailNotVerified: "The password is right but the email address is not verified yet.",
+    TokenRevoked: "The token was revoked (logout, logout everywhere, password change, ...).",
+    InvalidToken: "The token is malformed, expired, of the wrong type or not ours.",
+    TokenReused: "An already rotated refresh token was presented: its whole session is revoked.",
+    RateLimited: "Resend cooldown or an hourly cap; wait `Retry-After` seconds.",
+    InvalidCode: "The code is wrong, expired, used or was never sent.",
+    TooManyAttempts: "Too many wrong codes: the code is destroyed. Request a new one.",
+    PasswordInvalid: "The new password fails the project's password validators (see `errors`).",
+    UserNotFound: "The token's user no longer exists.",
+    UserInactive: "The token's user is deactivated.",
+    BadAuthorizationHeader: "The `Authorization` header is not `Bearer <token>`.",
+    RefreshTokenInvalid: "The refresh token in the body is invalid, expired or another user's.",
+    exceptions.NotAuthenticated: "No `Authorization: Bearer <access>` header.",
+    exceptions.UnsupportedMediaType: "The body is not `application/json`.",
+}
+
+#: Every error code the package can answer with, by code. A code that comes with more than
+#: one status (``token_not_valid``: 401 as a bearer token, 400 in a ``logout/`` body) has
+#: one entry per status.
+ERROR_CODES: dict[str, tuple[ErrorCode, ...]] = {}
+for _exc, _description in _DESCRIPTIONS.items():
+    ERROR_CODES.setdefault(str(_exc.default_code), ())
+    ERROR_CODES[str(_exc.default_code)] += (_entry(_exc, _description),)
+for _code, _description in VALIDATION_CODES.items():
+    ERROR_CODES.setdefault(_code, ())
+    ERROR_CODES[_code] += (ErrorCode(_code, status.HTTP_400_BAD_REQUEST, _description),)
+del _exc, _code, _description
+
+# Validation codes the handler lets through: the list above and every 400 class's own code.
+_PASSED_THROUGH = frozenset(
+    code for code, entries in ERROR_CODES.items() for e in entries if e.status == 400
+)
+
+
 def _first_code(detail: Any) -> str:
     if isinstance(detail, exceptions.ErrorDetail):
         return detail.code or "invalid"
@@ -120,7 +228,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         field = next(iter(detail), "")
         code = _first_code(detail)
-        if code == "invalid":
+        if code not in _PASSED_THROUGH:
             code = "invalid_email" if "email" in field else "invalid_input"
         response.data = {
             "detail": str(_("Invalid input.")),

@@ -57,6 +57,19 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class DetailSerializer(serializers.Serializer):
+    """A success answer that only says what happened (the 202s, password reset)."""
+
+    detail = serializers.CharField()
+
+
+class LoginChallengeSerializer(serializers.Serializer):
+    """``login/``'s 202 when a second factor is due: the challenge goes to ``login/verify/``."""
+
+    otp_required = serializers.BooleanField(default=True)
+    challenge = serializers.CharField()
+
+
 class SignupSerializer(serializers.Serializer):
     email = EmailField()
     password = PasswordField()

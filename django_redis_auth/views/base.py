@@ -33,6 +33,14 @@ class BaseAPIView(APIView):
     renderer_classes = (JSONRenderer,)
     throttle_classes = ()
 
+    # Declarations read by the OpenAPI schema (django_redis_auth.schema): the success body
+    # (a serializer, or {status: serializer or None} when there are several), its status,
+    # and the exception classes the view can raise (validation and authentication errors
+    # are added from serializer_class and the authentication classes).
+    response_serializer_class: Any = None
+    success_status: int = 200
+    errors: tuple[type[Exception], ...] = ()
+
     def get_exception_handler(self) -> Any:
         return exception_handler
 

@@ -12,14 +12,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import flows
+from ..exceptions import AuthUnavailable, InvalidCode, PasswordInvalid, RateLimited, TooManyAttempts
 from ..serializers import (
     TOKEN_MAX,
     ChallengeCodeSerializer,
+    DetailSerializer,
     EmailCodeSerializer,
     EmailSerializer,
     PasswordResetConfirmSerializer,
     RequestCodeSerializer,
     SignupSerializer,
+    TokenPairSerializer,
 )
 from .base import PublicAPIView
 
@@ -35,6 +38,11 @@ def _accepted(detail: object) -> Response:
 class SignupView(PublicAPIView):
     """email + password → 202, the same for new and taken addresses."""
 
+    serializer_class = SignupSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (PasswordInvalid, RateLimited, AuthUnavailable)
+
     def post(self, request: Request) -> Response:
         data = self.validated(SignupSerializer)
         flows.signup(data["email"], data["password"], request)
@@ -44,6 +52,10 @@ class SignupView(PublicAPIView):
 class EmailVerifyView(PublicAPIView):
     """email + code → token pair; the address is verified."""
 
+    serializer_class = EmailCodeSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
+
     def post(self, request: Request) -> Response:
         data = self.validated(EmailCodeSerializer)
         return Response(flows.verify_email(data["email"], data["code"], request).as_dict())
@@ -51,6 +63,10 @@ class EmailVerifyView(PublicAPIView):
 
 class LoginVerifyView(PublicAPIView):
     """challenge (from login/'s 202) + code → token pair."""
+
+    serializer_class = ChallengeCodeSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated(ChallengeCodeSerializer)
@@ -66,6 +82,11 @@ class ResendCodeSerializer(RequestCodeSerializer):
 class RequestCodeView(PublicAPIView):
     """email + purpose (+ challenge for login) → 202, or 429 + Retry-After."""
 
+    serializer_class = ResendCodeSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (RateLimited, AuthUnavailable)
+
     def post(self, request: Request) -> Response:
         data = self.validated(ResendCodeSerializer)
         flows.request_code(data["email"], data["purpose"], request, challenge=data.get("challenge"))
@@ -75,6 +96,11 @@ class RequestCodeView(PublicAPIView):
 class PasswordResetView(PublicAPIView):
     """email → 202 whether or not the account exists."""
 
+    serializer_class = EmailSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (RateLimited, AuthUnavailable)
+
     def post(self, request: Request) -> Response:
         data = self.validated(EmailSerializer)
         flows.request_password_reset(data["email"], request)
@@ -83,6 +109,10 @@ class PasswordResetView(PublicAPIView):
 
 class PasswordResetConfirmView(PublicAPIView):
     """email + code + new_password → 200; every session of the user is revoked."""
+
+    serializer_class = PasswordResetConfirmSerializer
+    response_serializer_class = DetailSerializer
+    errors = (InvalidCode, TooManyAttempts, PasswordInvalid, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated(PasswordResetConfirmSerializer)

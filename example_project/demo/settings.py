@@ -32,6 +32,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+import django_redis_auth
+
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
 
 
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",  # OpenAPI schema at /api/schema/
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN): /api/docs/
     "django_redis_auth",
     "demo",  # the demo_user management command and the index view
 ]
@@ -165,6 +169,19 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "django_redis_auth.authentication.RedisJWTAuthentication",
     ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI (pip install "django-redis-auth[openapi]"); the package's views describe themselves.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "django-redis-auth example API",
+    "DESCRIPTION": "Email codes, JWT revocation and sessions kept in Redis. Every error is "
+    '`{"detail", "code"}`; the codes of each status are listed on each operation.',
+    "VERSION": django_redis_auth.__version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 SIMPLE_JWT = {

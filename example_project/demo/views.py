@@ -33,6 +33,8 @@ def index(request: HttpRequest) -> JsonResponse:
                 }
                 for name, method, description in ENDPOINTS
             ],
+            "schema": reverse("schema"),
+            "docs": reverse("swagger-ui"),
             "admin": reverse("admin:index"),
         }
     )
