@@ -151,7 +151,17 @@ def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return errors
 
 
+def check_adoption(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Mail delivery and user-model fields (W020-W024, in adoption_checks.py)."""
+    if _settings_error():
+        return []
+    from . import adoption_checks
+
+    return adoption_checks.check_email_delivery() + adoption_checks.check_user_model()
+
+
 def register() -> None:
     for check in (check_settings, check_redis_alias, check_fail_open, check_simplejwt):
         register_check(check, Tags.security)
     register_check(check_drf, Tags.security)
+    register_check(check_adoption)

@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    # Django 6.1+ with MAILERS: the alias the app's mail goes through (ignored when the project
+    # configures EMAIL_BACKEND instead).
+    "MAILER": "default",
     # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
     "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
     # Seconds a user stays in the cache-aside user cache.

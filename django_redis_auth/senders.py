@@ -39,6 +39,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import django
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connections, transaction
@@ -105,9 +106,22 @@ def render(message: AuthEmail) -> EmailMultiAlternatives:
     return email
 
 
+def uses_mailers() -> bool:
+    """Whether the project configures Django 6.1's ``MAILERS`` (else ``EMAIL_BACKEND``)."""
+    return django.VERSION >= (6, 1) and hasattr(settings, "MAILERS")
+
+
 def deliver(message: AuthEmail) -> None:
-    """Render and send ``message`` now, through Django's configured email backend."""
-    render(message).send(fail_silently=False)
+    """Render and send ``message`` now, through the project's mail configuration: the
+    ``MAILER`` alias of ``MAILERS`` where the project defines it (Django 6.1+), otherwise
+    ``EMAIL_BACKEND`` — either way without a deprecation warning of our own."""
+    email = render(message)
+    if uses_mailers():
+        from .conf import auth_settings
+
+        email.send(using=auth_settings.MAILER)
+    else:
+        email.send()
 
 
 def send_now(message: AuthEmail) -> None:

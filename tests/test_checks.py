@@ -93,3 +93,91 @@ def test_simplejwt_check_revoke_token_warns(settings):
     assert "django_redis_auth.W005" not in {m.id for m in checks.check_simplejwt(None)}
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "CHECK_REVOKE_TOKEN": True}
     assert "django_redis_auth.W005" in {m.id for m in checks.check_simplejwt(None)}
+
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_unconfigured_smtp_warns(settings):
+    # Django's defaults: the SMTP backend to localhost:25, which nobody configured.
+    with override_settings(EMAIL_BACKEND=SMTP):
+        assert not settings.is_overridden("EMAIL_HOST")
+        assert "django_redis_auth.W021" in ids()
+    with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="smtp.example.com"):
+        assert "django_redis_auth.W021" not in ids()
+    with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="localhost"):  # said on purpose
+        assert "django_redis_auth.W021" not in ids()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend"):
+        assert "django_redis_auth.W021" not in ids()
+
+
+def test_mailer_alias_must_exist(settings, monkeypatch):
+    from django_redis_auth import adoption_checks
+
+    monkeypatch.setattr(adoption_checks, "uses_mailers", lambda: True)
+    with override_settings(MAILERS={"default": {"BACKEND": SMTP, "OPTIONS": {"host": "mx"}}}):
+        assert "django_redis_auth.W020" not in ids()
+        auth = {**settings.DJANGO_REDIS_AUTH, "MAILER": "auth"}
+        with override_settings(DJANGO_REDIS_AUTH=auth):
+            assert "django_redis_auth.W020" in ids()
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        ({}, {"W022", "W023", "W024"}),
+        ({"REQUIRE_VERIFIED_EMAIL": False}, {"W023", "W024"}),
+        ({"REQUIRE_VERIFIED_EMAIL": False, "SECOND_FACTOR": "off"}, {"W024"}),
+        ({"REQUIRE_VERIFIED_EMAIL": False, "SECOND_FACTOR": "required"}, {"W024"}),
+    ],
+)
+def test_user_model_without_the_fields_settings_rely_on(settings, auth, expected):
+    from django_redis_auth import adoption_checks
+
+    with override_settings(DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, **auth}):
+        warnings = {
+            m.id.rsplit(".", 1)[1]: m
+            for m in adoption_checks.check_user_model()
+            if m.id.startswith("django_redis_auth")
+        }
+        assert set(warnings) == set()  # django_redis_auth.User has all three
+        with override_settings(AUTH_USER_MODEL="auth.User"):
+            warnings = {m.id.rsplit(".", 1)[1]: m for m in adoption_checks.check_user_model()}
+    assert set(warnings) == expected
+    assert all(w.hint for w in warnings.values())
+
+
+def test_a_unique_constraint_on_the_email_counts_as_unique():
+    from django.db import models
+    from django.db.models.functions import Lower
+
+    from django_redis_auth.adoption_checks import _unique
+
+    class Plain(models.Model):
+        email = models.EmailField()
+
+        class Meta:
+            app_label = "tests"
+
+    class Constrained(models.Model):
+        email = models.EmailField()
+
+        class Meta:
+            app_label = "tests"
+            constraints = [models.UniqueConstraint(Lower("email"), name="uniq_lower_email")]
+
+    class Partial(models.Model):
+        email = models.EmailField()
+        active = models.BooleanField()
+
+        class Meta:
+            app_label = "tests"
+            constraints = [
+                models.UniqueConstraint(
+                    fields=["email"], condition=models.Q(active=True), name="uniq_active_email"
+                )
+            ]
+
+    assert not _unique(Plain, "email")
+    assert _unique(Constrained, "email")
+    assert not _unique(Partial, "email")

@@ -4,7 +4,7 @@ documented, so adding one without documenting it fails the suite."""
 import re
 from pathlib import Path
 
-from django_redis_auth import checks
+from django_redis_auth import adoption_checks, checks
 from django_redis_auth.conf import DEFAULTS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -22,7 +22,8 @@ def test_every_setting_is_documented_with_its_default():
 
 
 def test_every_system_check_id_is_documented():
-    ids = set(re.findall(r"django_redis_auth\.[EW]\d{3}", Path(checks.__file__).read_text()))
+    sources = [Path(m.__file__).read_text() for m in (checks, adoption_checks)]
+    ids = set(re.findall(r"django_redis_auth\.[EW]\d{3}", "".join(sources)))
     assert ids
     text = (DOCS / "deployment.md").read_text()
     assert {i for i in ids if f"`{i}`" not in text} == set()

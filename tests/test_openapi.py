@@ -4,6 +4,7 @@ docs/api.md. One registry, so a new code cannot go undocumented."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from django_redis_auth import exceptions as dra_exceptions
-from django_redis_auth.exceptions import ERROR_CODES, VALIDATION_CODES
+from django_redis_auth.exceptions import AUTHENTICATION_ERRORS, ERROR_CODES, VALIDATION_CODES
 from django_redis_auth.views.base import BaseAPIView
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,10 +173,38 @@ def test_every_view_declares_only_registered_exceptions():
             assert exc.status_code in {e.status for e in entries}, (view, exc)
 
 
-def test_every_registered_code_is_documented_in_the_api_reference():
+def test_the_api_reference_code_table_is_the_registry():
+    rows = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", API_DOC.read_text(), re.MULTILINE))
+    registered = {(e.code, str(e.status)) for entries in ERROR_CODES.values() for e in entries}
+    assert rows == registered
+
+
+def test_the_api_reference_describes_every_operation_of_the_schema(schema):
     text = API_DOC.read_text()
-    missing = [code for code in ERROR_CODES if f"`{code}`" not in text]
-    assert missing == []
+    sections = dict(
+        re.findall(r"^### `([A-Z]+ [^`]+)`\n(.*?)(?=^### |\Z)", text, re.MULTILINE | re.DOTALL)
+    )
+    auth_codes = {str(exc.default_code) for exc in AUTHENTICATION_ERRORS}
+    shared = set(VALIDATION_CODES) | {"unsupported_media_type"}
+    described = set()
+    for path, method, operation in operations(schema):
+        title = f"{method.upper()} {path.removeprefix('/auth/')}"
+        described.add(title)
+        assert title in sections, f"docs/api.md has no section for {title}"
+        section = sections[title]
+        for status_code in operation["responses"]:
+            if status_code != "415":
+                assert f"`{status_code}`" in section, (title, status_code)
+        for status_code, codes in codes_by_status(operation).items():
+            own = codes - shared - (auth_codes if status_code in {"401", "503"} else set())
+            own |= codes & {"token_not_valid"} if status_code == "400" else set()
+            for code in own:
+                assert f"`{code}`" in section, (title, code)
+            if codes & shared - {"token_not_valid", "password_invalid"}:
+                assert "(#validation-errors)" in section, title
+            if status_code == "401" and codes >= auth_codes - {"auth_unavailable"}:
+                assert "(#authentication-errors)" in section, title
+    assert set(sections) == described, "sections for operations the schema does not have"
 
 
 @pytest.mark.django_db
