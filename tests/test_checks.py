@@ -153,20 +153,20 @@ def test_a_unique_constraint_on_the_email_counts_as_unique():
 
     from django_redis_auth.adoption_checks import _unique
 
-    class Plain(models.Model):
+    class Plain(models.Model):  # noqa: DJ008
         email = models.EmailField()
 
         class Meta:
             app_label = "tests"
 
-    class Constrained(models.Model):
+    class Constrained(models.Model):  # noqa: DJ008
         email = models.EmailField()
 
         class Meta:
             app_label = "tests"
             constraints = [models.UniqueConstraint(Lower("email"), name="uniq_lower_email")]
 
-    class Partial(models.Model):
+    class Partial(models.Model):  # noqa: DJ008
         email = models.EmailField()
         active = models.BooleanField()
 
