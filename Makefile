@@ -19,6 +19,7 @@ DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo demo-real demo-user services test test-fake test-real lint format bench clean
+.PHONY: docs dist matrix
 
 help:
 	@echo "make demo       run the example project on http://$(DEMO_ADDR)/ (SQLite + in-process Redis)"
@@ -27,6 +28,9 @@ help:
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
 	@echo "make bench      python benchmarks/run.py"
+	@echo "make docs       the docs site (mkdocs build --strict) into site/"
+	@echo "make dist       wheel + sdist into dist/, checked with twine"
+	@echo "make matrix     the unit pass on Django 5.2/Python 3.11 and Django 6.1/Python 3.13 (tox)"
 
 # The virtualenv, (re)installed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -78,10 +82,27 @@ test-real: venv
 	$(SERVICES) || test -z "$$CI"
 	DRA_TEST_BACKEND=real $(BIN)/pytest -q
 
-test: lint test-fake test-real
+test: lint docs test-fake test-real
+
+# The docs site; --strict turns every warning (broken link, page missing from the nav) into
+# a failure.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# The release artefacts, as they would be uploaded.
+dist: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# Supported versions are tested, not claimed: tox.ini's oldest and newest supported pairs.
+MATRIX ?= py311-django52,py313-django61
+matrix: venv
+	PATH="$$(.ci/pythons.sh)" $(BIN)/tox run -e $(MATRIX)
 
 bench: venv services
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache
+	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache \
+	    site dist

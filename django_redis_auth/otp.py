@@ -51,6 +51,17 @@ from .exceptions import InvalidCode, RateLimited, TooManyAttempts
 from .models import normalize_email
 from .signals import code_failed, code_issued, code_verified
 
+__all__ = [
+    "EMAIL_VERIFICATION",
+    "LOGIN",
+    "PASSWORD_RESET",
+    "PURPOSES",
+    "charge_client_ip",
+    "check",
+    "issue_code",
+    "verify_code",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 EMAIL_VERIFICATION = "email_verification"

@@ -26,6 +26,21 @@ from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
 
+__all__ = [
+    "EPOCH_CLAIM",
+    "FAMILY_CLAIM",
+    "accepted_until",
+    "check",
+    "claims",
+    "open_session",
+    "revoke_session",
+    "revoke_token",
+    "revoke_user",
+    "revoke_user_id",
+    "rotate",
+    "user_id_of",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 EPOCH_CLAIM = "epoch"

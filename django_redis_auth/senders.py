@@ -45,6 +45,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connections, transaction
 from django.template.loader import render_to_string
 
+__all__ = [
+    "KINDS",
+    "AuthEmail",
+    "deliver",
+    "render",
+    "send",
+    "send_in_background",
+    "send_now",
+    "uses_mailers",
+    "wait",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 # Message kinds (= template names).

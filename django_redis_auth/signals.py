@@ -2,6 +2,13 @@
 
 from django.dispatch import Signal
 
+__all__ = [
+    "code_failed",
+    "code_issued",
+    "code_verified",
+    "tokens_revoked",
+]
+
 # Sent after tokens were revoked. kwargs: user_id, scope ("token" | "session" | "user"),
 # reason ("logout", "logout_all", "password_changed", "deactivated", "deleted",
 # "refresh_reuse", "api", "command").

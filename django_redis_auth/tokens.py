@@ -24,6 +24,13 @@ _FRESH_CLAIMS = frozenset(
     {"exp", "iat", "jti", jwt_settings.JTI_CLAIM, jwt_settings.TOKEN_TYPE_CLAIM}
 )
 
+__all__ = [
+    "TokenPair",
+    "issue_token_pair",
+    "parse_refresh",
+    "rotate_refresh_token",
+]
+
 
 @dataclass(frozen=True)
 class TokenPair:

@@ -8,6 +8,7 @@
 import os
 from datetime import timedelta
 
+import django
 import fakeredis
 
 from tests.redis_counting import CountingConnection, CountingFakeConnection
@@ -103,7 +104,11 @@ DJANGO_REDIS_AUTH = {
     # Synchronous delivery so tests read mail.outbox right after the request.
     "EMAIL_SENDER": "django_redis_auth.senders.send_now",
 }
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if django.VERSION >= (6, 1):
+    # Django 6.1 deprecates EMAIL_BACKEND for MAILERS (and refuses both at once).
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "auth@example.com"
 LOGGING = {
     "version": 1,

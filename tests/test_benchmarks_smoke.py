@@ -58,17 +58,39 @@ def _database_url(name: str) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{name}"
 
 
+@pytest.fixture
+def bench_databases():
+    """The benchmark's databases next to the test database, dropped afterwards (benchmarks
+    keep theirs between runs; a test run must leave none behind)."""
+    name = f"{settings.DATABASES['default']['NAME']}_bench_smoke"
+    yield name
+    import psycopg
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+        user=db.get("USER") or "postgres",
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        for leftover in (name, f"{name}_e2e"):
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(leftover))
+            )
+
+
 @pytest.mark.real
-def test_every_benchmark_section_runs():
+def test_every_benchmark_section_runs(bench_databases):
     env = dict(os.environ)
     env.update(
         {
             # The test pass's own Redis db (every test starts by flushing it anyway) and a
             # database next to the test database.
             "BENCH_REDIS_URL": settings.REDIS_URL,
-            "BENCH_DATABASE_URL": _database_url(
-                f"{settings.DATABASES['default']['NAME']}_bench_smoke"
-            ),
+            "BENCH_DATABASE_URL": _database_url(bench_databases),
         }
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)

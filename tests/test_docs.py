@@ -27,3 +27,25 @@ def test_every_system_check_id_is_documented():
     assert ids
     text = (DOCS / "deployment.md").read_text()
     assert {i for i in ids if f"`{i}`" not in text} == set()
+
+
+PUBLIC_MODULES = ("tokens", "revocation", "otp", "authentication", "signals", "senders")
+
+
+def test_every_public_name_is_in_the_python_api_page():
+    import importlib
+
+    text = (DOCS / "python-api.md").read_text()
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(f"django_redis_auth.{module_name}")
+        assert module.__all__, module_name
+        assert f"`django_redis_auth.{module_name}`" in text
+        missing = [n for n in module.__all__ if not re.search(rf"`{n}[`(]", text)]
+        assert missing == [], module_name
+        assert all(hasattr(module, n) for n in module.__all__)
+
+
+def test_every_docs_page_is_in_the_site_nav():
+    nav = (DOCS.parent / "mkdocs.yml").read_text()
+    pages = {p.name for p in DOCS.glob("*.md")}
+    assert {p for p in pages if f": {p}" not in nav} == set()
