@@ -243,7 +243,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = detail[0] if detail else exc.default_detail
     elif isinstance(detail, dict):
         detail = detail.get("detail", exc.default_detail)
-    response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
+    code = _first_code(exc.detail)
+    if isinstance(exc.detail, dict) and "code" in exc.detail:
+        # simplejwt's errors carry their code beside the detail (whose own code is generic).
+        code = str(exc.detail["code"])
+    response.data = {"detail": str(detail), "code": code}
     if isinstance(exc, PasswordInvalid):
         response.data["errors"] = {"new_password": exc.messages}
     return response

@@ -74,6 +74,34 @@ def _clean_redis():
     store.reset()
 
 
+@pytest.fixture(autouse=True)
+def _errors_are_declared(monkeypatch):
+    """Every error answer of a package view, in every test, is one its OpenAPI schema
+    declares (status and code): the views' ``errors`` cannot fall behind what they raise."""
+    from django_redis_auth.schema import error_codes_for
+    from django_redis_auth.views.base import BaseAPIView
+
+    seen: list[tuple[type, int, str | None]] = []
+    finalize = BaseAPIView.finalize_response
+
+    def recording(self, request, response, *args, **kwargs):
+        response = finalize(self, request, response, *args, **kwargs)
+        if response.status_code >= 400 and isinstance(getattr(response, "data", None), dict):
+            seen.append((type(self), response.status_code, response.data.get("code")))
+        return response
+
+    monkeypatch.setattr(BaseAPIView, "finalize_response", recording)
+    yield
+    undeclared = set()
+    for view, status_code, code in seen:
+        if status_code == 405:  # an operation the schema does not have
+            continue
+        declared = {e.code for e in error_codes_for(view).get(status_code, [])}
+        if code not in declared:
+            undeclared.add((view.__name__, status_code, code))
+    assert undeclared == set(), "error answers missing from the views' declarations"
+
+
 @pytest.fixture
 def redis_client():
     return store.get_client()

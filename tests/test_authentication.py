@@ -213,8 +213,13 @@ def test_deleted_user_token_is_refused(user, bearer):
 
 
 def test_bad_tokens_are_401_json(bearer, api):
-    for header in ["Bearer", "Bearer a b", "Bearer not.a.jwt"]:
+    for header, code in [
+        ("Bearer", "bad_authorization_header"),
+        ("Bearer a b", "bad_authorization_header"),
+        ("Bearer not.a.jwt", "token_not_valid"),
+    ]:
         api.credentials(HTTP_AUTHORIZATION=header)
         response = api.get("/auth/me/")
         assert response.status_code == 401
         assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == code  # simplejwt's own code, not a generic one
