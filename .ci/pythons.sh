@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Prints a PATH under which the tox matrix's interpreters (python3.11, python3.13) run:
+# Prints a PATH under which the tox matrix's interpreters (python3.11 to 3.13) run:
 # nothing for one already on PATH, else the newest pyenv install of that version. Exits 1
 # naming an interpreter it cannot find: the matrix is what the classifiers claim.
 set -euo pipefail
 dirs=()
-for version in 3.11 3.13; do
+for version in 3.11 3.12 3.13; do
     if "python$version" -c "" >/dev/null 2>&1; then
         continue
     fi

@@ -49,3 +49,37 @@ def test_every_docs_page_is_in_the_site_nav():
     nav = (DOCS.parent / "mkdocs.yml").read_text()
     pages = {p.name for p in DOCS.glob("*.md")}
     assert {p for p in pages if f": {p}" not in nav} == set()
+
+
+def test_the_version_lives_in_one_place():
+    import tomllib
+
+    import django_redis_auth
+
+    project = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"]["path"] == "django_redis_auth/__init__.py"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", django_redis_auth.__version__)
+    changelog = (DOCS.parent / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", changelog, re.MULTILINE)
+    assert django_redis_auth.__version__ in released
+
+
+def test_classifiers_name_the_tested_django_and_python_versions():
+    import configparser
+    import tomllib
+
+    classifiers = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())["project"][
+        "classifiers"
+    ]
+    tox = configparser.ConfigParser()
+    tox.read(DOCS.parent / "tox.ini")
+    makefile = (DOCS.parent / "Makefile").read_text()
+    matrix = re.search(r"^MATRIX \?= (.+)$", makefile, re.MULTILINE).group(1).split(",")
+    assert set(matrix) <= {e.strip() for e in tox["tox"]["env_list"].split(",")}
+    pythons = {f"{m[2]}.{m[3:5]}" for m in (e.split("-")[0] for e in matrix)}
+    djangos = {f"{e.split('-')[1][6]}.{e.split('-')[1][7]}" for e in matrix}
+    assert {c.rsplit(" :: ", 1)[1] for c in classifiers if "Python :: 3." in c} == pythons
+    assert {c.rsplit(" :: ", 1)[1] for c in classifiers if "Django :: " in c} == djangos
