@@ -29,12 +29,15 @@ DEFAULTS: dict[str, Any] = {
     "CODE_TTL": 600,  # seconds
     "CODE_MAX_ATTEMPTS": 3,
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
-    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (keys.BUDGET_TAGS)
+    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (Purpose.budget)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
     "SECOND_FACTOR": "optional",
+    # Accept addresses whose local part (before the @) is not ASCII. Off: such addresses
+    # are refused with 400 email_not_allowed (see docs/security.md for why).
+    "ALLOW_UNICODE_LOCAL_PART": False,
     # Refuse login (403 email_not_verified) until the email is verified.
     "REQUIRE_VERIFIED_EMAIL": True,
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the

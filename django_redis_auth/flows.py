@@ -34,8 +34,8 @@ from rest_framework.exceptions import ValidationError
 
 from . import otp, receivers, revocation, senders, tokens, users, users_cache
 from .conf import auth_settings
+from .emails import normalize_email
 from .exceptions import InvalidCode, PasswordInvalid
-from .models import normalize_email
 from .otp import EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET
 from .senders import AuthEmail
 
@@ -90,9 +90,11 @@ def _validation_messages(password: str, user: Any) -> list[str]:
     return []
 
 
-def _code_email(kind: str, email: str, code: str) -> AuthEmail:
+def _code_email(kind: str, to: str, code: str) -> AuthEmail:
+    """``to`` is the address stored on the account when there is one (``users.stored_email``),
+    never the spelling a request typed."""
     minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(to=email, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
+    return AuthEmail(to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
 
 
 def _password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
@@ -174,7 +176,7 @@ def _signup_existing(
     otp.issue_code(email, EMAIL_VERIFICATION, client_ip=ip, store_code=False)
     if not _is_active(user):
         return None
-    return AuthEmail(to=email, kind=senders.SIGNUP_EXISTS)
+    return AuthEmail(to=users.stored_email(user), kind=senders.SIGNUP_EXISTS)
 
 
 def verify_email(email: str, code: str, request: Any = None) -> tokens.TokenPair:
@@ -207,7 +209,7 @@ def start_login_challenge(user: Any, request: Any = None) -> str:
     email = _email_of(user)
     nonce = secrets.token_urlsafe(16)
     code = otp.issue_code(email, LOGIN, client_ip=client_ip(request), binding=nonce)
-    senders.send(_code_email(LOGIN, email, code or ""))
+    senders.send(_code_email(LOGIN, users.stored_email(user), code or ""))
     payload = {
         "u": str(revocation.user_id_of(user)),
         "n": nonce,
@@ -283,8 +285,8 @@ def request_code(
     code = otp.issue_code(
         email, purpose, client_ip=client_ip(request), binding=binding, store_code=eligible
     )
-    if code is not None:
-        senders.send(_code_email(purpose, email, code))
+    if code is not None and user is not None:
+        senders.send(_code_email(purpose, users.stored_email(user), code))
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -331,4 +333,4 @@ def confirm_password_reset(email: str, code: str, new_password: str, request: An
             user.email_verified = True
             update_fields.append("email_verified")
         user.save(update_fields=update_fields)
-    senders.send(AuthEmail(to=email, kind=senders.PASSWORD_CHANGED))
+    senders.send(AuthEmail(to=users.stored_email(user), kind=senders.PASSWORD_CHANGED))

@@ -47,16 +47,17 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from . import keys, store
 from .conf import auth_settings
+from .emails import normalize_email
 from .exceptions import InvalidCode, RateLimited, TooManyAttempts
-from .models import normalize_email
+from .purposes import Purpose
 from .signals import code_failed, code_issued, code_verified
 
 logger = logging.getLogger("django_redis_auth")
 
-EMAIL_VERIFICATION = "email_verification"
-LOGIN = "login"
-PASSWORD_RESET = "password_reset"
-PURPOSES = (EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET)
+EMAIL_VERIFICATION = Purpose.EMAIL_VERIFICATION
+LOGIN = Purpose.LOGIN
+PASSWORD_RESET = Purpose.PASSWORD_RESET
+PURPOSES = tuple(Purpose)
 
 # Separates the digest's fields. No field can contain it: purposes are fixed names, emails
 # are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
@@ -123,8 +124,8 @@ def issue_code(
         int(auth_settings.RESEND_COOLDOWN) * 1000,
         int(auth_settings.HOURLY_CAP_PER_EMAIL),
         ip_cap,
-        keys.PURPOSE_TAGS[purpose],
-        keys.BUDGET_TAGS[purpose],
+        Purpose(purpose).tag,
+        Purpose(purpose).budget,
     ]
     ip_key = keys.ip_limits(client_ip) if client_ip else None
     with store.guard():

@@ -9,6 +9,10 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
 from .conf import auth_settings
+from .emails import normalize_email
+
+# Enough for every spelling of one address a case-insensitive match can return.
+_CANDIDATES = 20
 
 
 def email_field() -> str:
@@ -16,8 +20,32 @@ def email_field() -> str:
 
 
 def find_by_email(email: str) -> Any | None:
+    """The one user whose address has the canonical form of ``email``, or ``None``.
+
+    Equality of canonical forms decides, never the database's case folding. Models that
+    store the canonical form (``CANONICAL_EMAIL = True``, like ours) get one exact, indexed
+    lookup. Others (``auth.User`` keeps addresses as typed) get the database's
+    case-insensitive match as a *candidate* list, filtered by canonical equality in Python;
+    if two accounts share a canonical address the lookup is ambiguous and finds no one
+    (check W007 and the ``email_collisions`` command report such rows).
+    """
     model = get_user_model()
-    return model._default_manager.filter(**{f"{email_field()}__iexact": email}).first()
+    field = email_field()
+    canonical = normalize_email(email)
+    manager = model._default_manager
+    if getattr(model, "CANONICAL_EMAIL", False):
+        return manager.filter(**{field: canonical}).first()
+    matches = [
+        user
+        for user in manager.filter(**{f"{field}__iexact": canonical})[:_CANDIDATES]
+        if normalize_email(getattr(user, field) or "") == canonical
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def stored_email(user: Any) -> str:
+    """The address stored on the account: where its mail goes (never a typed spelling)."""
+    return getattr(user, user.get_email_field_name()) or ""
 
 
 def check_credentials(request: HttpRequest | None, email: str, password: str) -> Any | None:
