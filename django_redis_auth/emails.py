@@ -3,8 +3,8 @@
 Two spellings that reach one mailbox must be one account, and two spellings that the
 database, Python and the mail system fold differently must never meet in a lookup. So the
 address is folded here, once, and everything else compares the folded strings exactly
-(never ``__iexact``: Postgres' ``UPPER()`` maps U+0131 (dotless i) to ``I`` and U+017F (long s) to ``S``, Python's
-``lower()`` does not). See docs/security.md, "One mailbox is one account".
+(never ``__iexact``: Postgres' ``UPPER()`` maps U+0131 (dotless i) to ``I`` and U+017F
+(long s) to ``S``, Python's ``lower()`` does not). See docs/security.md.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ CODE_MAX = 32
 class EmailField(serializers.CharField):
     """An address in its canonical form (emails.py); 400 ``invalid_email`` or
     ``email_not_allowed`` otherwise. Not DRF's ``EmailField``: Django's validator accepts
-    letters such as U+0131 (dotless i) and U+017F (long s) that databases and Python fold differently."""
+    letters such as U+0131 (dotless i) and U+017F (long s) that databases and Python fold
+    differently."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", EMAIL_MAX)
