@@ -648,14 +648,14 @@ def test_redis_down_raises_auth_unavailable():
 
 
 def _race(calls: int, candidate) -> list[str]:
-    """Run ``otp.check`` from ``calls`` threads released at the same moment."""
+    """Run ``otp.code_outcome`` from ``calls`` threads released at the same moment."""
     barrier = threading.Barrier(calls)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
         barrier.wait()
-        outcome = otp.check(EMAIL, VERIFY, candidate(i))
+        outcome = otp.code_outcome(EMAIL, VERIFY, candidate(i))
         with lock:
             outcomes.append(outcome)
 
@@ -695,8 +695,8 @@ def test_50_concurrent_prove_then_consume_give_exactly_one_success():
 
     def run() -> None:
         barrier.wait()
-        proven = otp.check(EMAIL, VERIFY, code, consume=False)
-        consumed = otp.check(EMAIL, VERIFY, code) if proven == "ok" else "-"
+        proven = otp.code_outcome(EMAIL, VERIFY, code, consume=False)
+        consumed = otp.code_outcome(EMAIL, VERIFY, code) if proven == "ok" else "-"
         with lock:
             outcomes.append((proven, consumed))
 
