@@ -247,7 +247,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Production hardening (DEBUG=0); `manage.py check --deploy` passes -----------------------
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = True
+    # SECURE_SSL_REDIRECT=0 serves plain HTTP (a TLS-terminating proxy that talks HTTP to
+    # gunicorn without setting X-Forwarded-Proto, or a local check with curl).
+    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") != "0"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
