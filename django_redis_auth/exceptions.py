@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework_simplejwt import exceptions as simplejwt_exceptions
 
 
 class AuthUnavailable(exceptions.APIException):
@@ -43,7 +44,9 @@ class TokenRevoked(exceptions.AuthenticationFailed):
     default_code = "token_revoked"
 
 
-class InvalidToken(exceptions.AuthenticationFailed):
+class InvalidToken(simplejwt_exceptions.InvalidToken):
+    """simplejwt's class, so code that catches simplejwt's ``InvalidToken`` catches ours."""
+
     default_detail = _("Token is invalid or expired.")
     default_code = "token_not_valid"
 
@@ -79,13 +82,14 @@ class TooManyAttempts(InvalidCode):
     default_code = "too_many_attempts"
 
 
-class PasswordInvalid(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This password is not allowed.")
+class PasswordInvalid(exceptions.ValidationError):
+    """The password validators refused ``field``: a 400 ``password_invalid`` whose
+    ``errors`` carry their messages, like any other invalid field."""
+
     default_code = "password_invalid"
 
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__()
+    def __init__(self, messages: list[str], field: str = "password") -> None:
+        super().__init__({field: messages}, code=self.default_code)
         self.messages = messages
 
 
@@ -136,6 +140,8 @@ def _entry(exc: type[exceptions.APIException], description: str) -> ErrorCode:
 VALIDATION_CODES: dict[str, str] = {
     "invalid_input": "The body is not a JSON object, or a field has the wrong type or value.",
     "invalid_email": "The email field is not a valid email address.",
+    "email_not_allowed": "An address of a kind this site refuses (a non-ASCII local part "
+    "without `ALLOW_UNICODE_LOCAL_PART`, an IP-literal domain).",
     "required": "A required field is missing.",
     "null": "A field is null.",
     "blank": "A field is an empty string.",
@@ -248,6 +254,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # simplejwt's errors carry their code beside the detail (whose own code is generic).
         code = str(exc.detail["code"])
     response.data = {"detail": str(detail), "code": code}
-    if isinstance(exc, PasswordInvalid):
-        response.data["errors"] = {"new_password": exc.messages}
     return response

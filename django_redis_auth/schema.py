@@ -23,6 +23,7 @@ from rest_framework import serializers, status
 
 from .authentication import RedisJWTAuthentication
 from .exceptions import AUTHENTICATION_ERRORS, ERROR_CODES, VALIDATION_CODES, ErrorCode
+from .serializers import EmailField
 
 __all__ = [
     "DeclaredViewExtension",
@@ -79,6 +80,8 @@ def _validation_codes(serializer_class: type[serializers.Serializer]) -> set[str
             codes.add("invalid_choice")
         if "email" in name:
             codes.add("invalid_email")
+        if isinstance(field, EmailField):
+            codes.update({"invalid_email", "email_not_allowed"})
     assert codes <= set(VALIDATION_CODES), codes - set(VALIDATION_CODES)
     return codes
 
@@ -129,6 +132,10 @@ def _describe(entries: list[ErrorCode]) -> str:
 
 def _responses(view_class: type) -> dict[int, Any]:
     success = view_class.response_serializer_class
+    if success is None and view_class.success_status != status.HTTP_204_NO_CONTENT:
+        # No separate declaration: the view's own serializer is its answer (``me/``, whose
+        # serializer is the USER_SERIALIZER setting), as in DRF's generic views.
+        success = view_class().get_serializer_class()
     if isinstance(success, dict):
         responses: dict[int, Any] = dict(success)
     else:

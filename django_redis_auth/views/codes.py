@@ -7,14 +7,14 @@ addresses, so it cannot depend on anything the flow found out.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import flows
+from ..clients import client_of
 from ..exceptions import AuthUnavailable, InvalidCode, PasswordInvalid, RateLimited, TooManyAttempts
 from ..serializers import (
-    TOKEN_MAX,
     ChallengeCodeSerializer,
     DetailSerializer,
     EmailCodeSerializer,
@@ -44,8 +44,8 @@ class SignupView(PublicAPIView):
     errors = (PasswordInvalid, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(SignupSerializer)
-        flows.signup(data["email"], data["password"], request)
+        data = self.validated()
+        flows.signup(data["email"], data["password"], client_of(request))
         return _accepted(SIGNUP_ACCEPTED)
 
 
@@ -57,8 +57,9 @@ class EmailVerifyView(PublicAPIView):
     errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(EmailCodeSerializer)
-        return Response(flows.verify_email(data["email"], data["code"], request).as_dict())
+        data = self.validated()
+        pair = flows.verify_email(data["email"], data["code"], client_of(request))
+        return Response(pair.as_dict())
 
 
 class LoginVerifyView(PublicAPIView):
@@ -69,27 +70,24 @@ class LoginVerifyView(PublicAPIView):
     errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(ChallengeCodeSerializer)
-        return Response(flows.verify_login(data["challenge"], data["code"], request).as_dict())
-
-
-class ResendCodeSerializer(RequestCodeSerializer):
-    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
-
-    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
+        data = self.validated()
+        pair = flows.verify_login(data["challenge"], data["code"], client_of(request))
+        return Response(pair.as_dict())
 
 
 class RequestCodeView(PublicAPIView):
     """email + purpose (+ challenge for login) → 202, or 429 + Retry-After."""
 
-    serializer_class = ResendCodeSerializer
+    serializer_class = RequestCodeSerializer
     response_serializer_class = DetailSerializer
     success_status = 202
     errors = (RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(ResendCodeSerializer)
-        flows.request_code(data["email"], data["purpose"], request, challenge=data.get("challenge"))
+        data = self.validated()
+        flows.request_code(
+            data["email"], data["purpose"], client_of(request), challenge=data.get("challenge")
+        )
         return _accepted(CODE_ACCEPTED)
 
 
@@ -102,8 +100,7 @@ class PasswordResetView(PublicAPIView):
     errors = (RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(EmailSerializer)
-        flows.request_password_reset(data["email"], request)
+        flows.request_password_reset(self.validated()["email"], client_of(request))
         return _accepted(CODE_ACCEPTED)
 
 
@@ -115,6 +112,8 @@ class PasswordResetConfirmView(PublicAPIView):
     errors = (InvalidCode, TooManyAttempts, PasswordInvalid, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(PasswordResetConfirmSerializer)
-        flows.confirm_password_reset(data["email"], data["code"], data["new_password"], request)
+        data = self.validated()
+        flows.confirm_password_reset(
+            data["email"], data["code"], data["new_password"], client_of(request)
+        )
         return Response({"detail": str(PASSWORD_CHANGED)})

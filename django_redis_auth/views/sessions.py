@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from .. import flows, revocation, tokens, users
+from .. import flows, revocation, tokens
+from ..clients import client_of
 from ..conf import auth_settings
 from ..exceptions import (
     AuthUnavailable,
@@ -28,7 +27,6 @@ from ..serializers import (
     LogoutSerializer,
     RefreshSerializer,
     TokenPairSerializer,
-    UserSerializer,
 )
 from .base import AuthenticatedAPIView, PublicAPIView
 
@@ -41,18 +39,11 @@ class LoginView(PublicAPIView):
     errors = (InvalidCredentials, EmailNotVerified, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(LoginSerializer)
-        user = users.check_credentials(request._request, data["email"], data["password"])
-        if user is None:
-            raise InvalidCredentials()
-        if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
-            raise EmailNotVerified()
-        if users.second_factor_required(user):
-            challenge = flows.start_login_challenge(user, request)
-            return Response(
-                {"otp_required": True, "challenge": challenge}, status=status.HTTP_202_ACCEPTED
-            )
-        return Response(tokens.issue_token_pair(user, request._request).as_dict())
+        data = self.validated()
+        result = flows.login(data["email"], data["password"], client_of(request))
+        if isinstance(result, flows.Challenge):
+            return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+        return Response(result.as_dict())
 
 
 class TokenRefreshView(PublicAPIView):
@@ -63,8 +54,7 @@ class TokenRefreshView(PublicAPIView):
     errors = (InvalidToken, TokenRevoked, TokenReused, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(RefreshSerializer)
-        return Response(tokens.rotate_refresh_token(data["refresh"]).as_dict())
+        return Response(tokens.rotate_refresh_token(self.validated()["refresh"]).as_dict())
 
 
 class LogoutView(AuthenticatedAPIView):
@@ -75,25 +65,14 @@ class LogoutView(AuthenticatedAPIView):
     errors = (RefreshTokenInvalid, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        data = self.validated(LogoutSerializer)
-        to_revoke: list[Any] = [request.auth]
-        if data.get("refresh"):
-            try:
-                refresh = tokens.parse_refresh(data["refresh"])
-            except exceptions.AuthenticationFailed:
-                raise RefreshTokenInvalid() from None
-            if str(refresh[jwt_settings.USER_ID_CLAIM]) != str(
-                request.auth[jwt_settings.USER_ID_CLAIM]
-            ):
-                raise RefreshTokenInvalid(_("Refresh token belongs to another user."))
-            to_revoke.append(refresh)
-        revocation.revoke_session(*to_revoke, reason="logout")
+        tokens.logout(request.auth, self.validated().get("refresh"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllView(AuthenticatedAPIView):
     """Revoke every token of the user issued up to now, on every device."""
 
+    serializer_class = None
     success_status = 204
     errors = (AuthUnavailable,)
 
@@ -103,10 +82,12 @@ class LogoutAllView(AuthenticatedAPIView):
 
 
 class MeView(AuthenticatedAPIView):
-    """The signed-in user, served from the user cache."""
+    """The signed-in user, from the user cache (``USER_SERIALIZER`` decides the shape)."""
 
-    response_serializer_class = UserSerializer
     errors = (AuthUnavailable,)
 
+    def get_serializer_class(self) -> Any:
+        return auth_settings.USER_SERIALIZER
+
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(self.get_serializer(request.user).data)
