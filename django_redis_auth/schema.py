@@ -30,6 +30,7 @@ __all__ = [
     "RedisJWTScheme",
     "error_codes_for",
     "error_schema",
+    "success_responses",
 ]
 
 # Always possible for a JSON body, whatever its fields: not JSON, too big, not a JSON object.
@@ -130,16 +131,20 @@ def _describe(entries: list[ErrorCode]) -> str:
     return "\n".join(f"- `{e.code}`: {e.description}" for e in entries)
 
 
-def _responses(view_class: type) -> dict[int, Any]:
+def success_responses(view_class: type) -> dict[int, Any]:
+    """The success statuses of ``view_class`` with their body's serializer (None: no body)."""
     success = view_class.response_serializer_class
     if success is None and view_class.success_status != status.HTTP_204_NO_CONTENT:
         # No separate declaration: the view's own serializer is its answer (``me/``, whose
         # serializer is the USER_SERIALIZER setting), as in DRF's generic views.
         success = view_class().get_serializer_class()
     if isinstance(success, dict):
-        responses: dict[int, Any] = dict(success)
-    else:
-        responses = {view_class.success_status: success}
+        return dict(success)
+    return {view_class.success_status: success}
+
+
+def _responses(view_class: type) -> dict[int, Any]:
+    responses = success_responses(view_class)
     for status_code, entries in error_codes_for(view_class).items():
         responses[status_code] = OpenApiResponse(
             response=error_schema(entries), description=_describe(entries)

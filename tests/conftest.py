@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -75,31 +76,41 @@ def _clean_redis():
 
 
 @pytest.fixture(autouse=True)
-def _errors_are_declared(monkeypatch):
-    """Every error answer of a package view, in every test, is one its OpenAPI schema
-    declares (status and code): the views' ``errors`` cannot fall behind what they raise."""
-    from django_redis_auth.schema import error_codes_for
+def _answers_are_declared(monkeypatch):
+    """Every answer of a package view, in every test, is one its OpenAPI schema declares:
+    an error's status and code, a success's status and body fields. The views' declarations
+    cannot fall behind what they do."""
+    from django_redis_auth.schema import error_codes_for, success_responses
     from django_redis_auth.views.base import BaseAPIView
 
-    seen: list[tuple[type, int, str | None]] = []
+    seen: list[tuple[type, int, Any]] = []
     finalize = BaseAPIView.finalize_response
 
     def recording(self, request, response, *args, **kwargs):
         response = finalize(self, request, response, *args, **kwargs)
-        if response.status_code >= 400 and isinstance(getattr(response, "data", None), dict):
-            seen.append((type(self), response.status_code, response.data.get("code")))
+        seen.append((type(self), response.status_code, getattr(response, "data", None)))
         return response
 
     monkeypatch.setattr(BaseAPIView, "finalize_response", recording)
     yield
     undeclared = set()
-    for view, status_code, code in seen:
+    for view, status_code, data in seen:
         if status_code == 405:  # an operation the schema does not have
             continue
-        declared = {e.code for e in error_codes_for(view).get(status_code, [])}
-        if code not in declared:
-            undeclared.add((view.__name__, status_code, code))
-    assert undeclared == set(), "error answers missing from the views' declarations"
+        if status_code >= 400:
+            code = data.get("code") if isinstance(data, dict) else None
+            if code not in {e.code for e in error_codes_for(view).get(status_code, [])}:
+                undeclared.add((view.__name__, status_code, code))
+            continue
+        successes = success_responses(view)
+        if status_code not in successes:
+            undeclared.add((view.__name__, status_code, "undeclared success status"))
+        elif successes[status_code] is None:
+            if data is not None:
+                undeclared.add((view.__name__, status_code, "a body where none is declared"))
+        elif set(data or {}) != set(successes[status_code]().fields):
+            undeclared.add((view.__name__, status_code, f"body fields {sorted(data or {})}"))
+    assert undeclared == set(), "answers missing from the views' declarations"
 
 
 @pytest.fixture
