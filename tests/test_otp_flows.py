@@ -171,10 +171,23 @@ def test_email_verify_marks_verified_and_returns_a_working_pair(api, bearer, pas
     assert again.json()["code"] == "invalid_code"
 
 
-def test_login_before_verification_is_refused(api):
+def test_login_before_verification_is_refused_like_a_wrong_password(api):
     signup(api)
     response = post(api, "login/", {"email": "new@example.com", "password": NEW_PASSWORD})
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+def test_signup_then_login_does_not_tell_taken_from_fresh(api, make_user):
+    """Sign up with someone's address and your own password, then log in: a taken address
+    and a fresh pending one must answer alike (the fresh one used to be 403)."""
+    make_user(email="taken@example.com")
+    answers = []
+    for email in ("taken@example.com", "fresh@example.com"):
+        assert signup(api, email=email, password=NEW_PASSWORD).status_code == 202
+        answers.append(post(api, "login/", {"email": email, "password": NEW_PASSWORD}))
+    same_answer(*answers)
+    assert answers[0].status_code == 401
 
 
 def test_signup_for_taken_address_is_indistinguishable(api, make_user, redis_client):
