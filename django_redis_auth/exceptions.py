@@ -126,6 +126,15 @@ class SocialEmailNotVerified(exceptions.PermissionDenied):
     default_code = "social_email_not_verified"
 
 
+class SocialEmailRefused(exceptions.PermissionDenied):
+    """Google's address is not one this site accepts (``email_not_allowed``, e.g. a
+    non-ASCII local part without ALLOW_UNICODE_LOCAL_PART) or no address at all
+    (``invalid_email``)."""
+
+    default_detail = _("This Google account's email address cannot be used here.")
+    default_code = "email_not_allowed"
+
+
 class SignupClosed(exceptions.PermissionDenied):
     default_detail = _("There is no account for this Google address, and sign-up is closed.")
     default_code = "signup_closed"
