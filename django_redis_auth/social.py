@@ -93,7 +93,7 @@ DEFAULT_PIPELINE = (
 )
 
 # What the [google] extra installs.
-EXTRA_MODULES = ("social_core", "social_django", "google.oauth2.id_token", "cachecontrol")
+EXTRA_MODULES = ("social_core", "social_django", "google.oauth2.id_token")
 
 SignIn = tokens.TokenPair | flows.Challenge
 
@@ -102,8 +102,7 @@ SignIn = tokens.TokenPair | flows.Challenge
 
 
 def installed() -> bool:
-    """Whether the ``[google]`` extra (social-auth-app-django, google-auth, CacheControl) is
-    importable."""
+    """Whether the ``[google]`` extra (social-auth-app-django, google-auth) is importable."""
     for name in EXTRA_MODULES:
         try:
             import_module(name)

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import secrets
 import time
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -165,7 +166,11 @@ class FakeGoogle:
 
         return self._failed() or (
             200,
-            {"Content-Type": "application/json", "Cache-Control": "public, max-age=21600"},
+            {
+                "Content-Type": "application/json",
+                "Cache-Control": "public, max-age=21600, must-revalidate, no-transform",
+                "Date": formatdate(usegmt=True),
+            },
             json.dumps({self.KID: certificate_pem(self.key)}),
         )
 
