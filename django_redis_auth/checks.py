@@ -61,7 +61,9 @@ class Hints:
         "of the password hash into every token. Where a password is written without save() "
         "(QuerySet.update, raw SQL), call django_redis_auth.revocation.revoke_user(user)."
     )
-    GOOGLE_EXTRA_MISSING = "pip install 'django-redis-auth[google]' (social-auth-app-django, google-auth)."
+    GOOGLE_EXTRA_MISSING = (
+        "pip install 'django-redis-auth[google]' (social-auth-app-django, google-auth)."
+    )
     GOOGLE_APP_MISSING = (
         "Add 'social_django' to INSTALLED_APPS and run migrate (it stores the Google links)."
     )

@@ -275,7 +275,9 @@ def finish_browser_sign_in(params: dict[str, Any], binding: str | None) -> str:
     state = params.get("state")
     record = _take_state(state, binding)
     data = {k: params[k] for k in ("code", "state", "error", "error_description") if k in params}
-    backend = sb.backend(data, redirect_uri=record["r"], flow_state=state, code_verifier=record["v"])
+    backend = sb.backend(
+        data, redirect_uri=record["r"], flow_state=state, code_verifier=record["v"]
+    )
     try:
         with _google(sb):
             user = backend.auth_complete()

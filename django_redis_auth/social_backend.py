@@ -65,7 +65,9 @@ CLOCK_SKEW = 10
 MAX_CACHE = 24 * 3600
 # Extra-data entries that are credentials: never written to the database.
 _CREDENTIALS = ("access_token", "refresh_token", "id_token", "token_type", "expires_in")
-_UNAVAILABLE = frozenset({"connection_failed", "timeout", "unavailable", "rate_limited", "tls_error"})
+_UNAVAILABLE = frozenset(
+    {"connection_failed", "timeout", "unavailable", "rate_limited", "tls_error"}
+)
 
 
 class GoogleBackend(BaseOAuth2PKCE, GoogleOAuth2):
@@ -305,7 +307,9 @@ def translate(exc: SocialAuthBaseException) -> APIException:
     if exc.provider_code in ("invalid_client", "unauthorized_client"):
         logger.error("Google refused this server's client id or secret (%s)", exc.provider_code)
     else:
-        logger.info("Google credential refused (%s, %s, %s)", exc.code, exc.provider_code, exc.stage)
+        logger.info(
+            "Google credential refused (%s, %s, %s)", exc.code, exc.provider_code, exc.stage
+        )
     if isinstance(exc, AuthCanceled):
         return InvalidSocialToken(detail="Sign-in with Google was cancelled.", code="access_denied")
     return InvalidSocialToken()

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 
 from django_redis_auth import signals
 from tests.google_fake import (
-    google,  # noqa: F401 (fixture)
     google_settings,
 )
 
@@ -51,7 +50,9 @@ def caught():
 # --- linking and creating -------------------------------------------------------------------
 
 
-def test_existing_account_is_linked_when_google_verified_the_address(api, google, make_user, caught):
+def test_existing_account_is_linked_when_google_verified_the_address(
+    api, google, make_user, caught
+):
     user = make_user(email="alice@example.com", email_verified=False)
     linked = caught(signals.social_linked)
     # Another spelling of the same mailbox: the canonical form decides.
@@ -67,7 +68,9 @@ def test_existing_account_is_linked_when_google_verified_the_address(api, google
 
 def test_unverified_google_address_is_never_linked(api, google, make_user):
     user = make_user(email="alice@example.com")
-    body = error(post(api, google.id_token(google.profile(email_verified=False))), 409, "account_exists")
+    body = error(
+        post(api, google.id_token(google.profile(email_verified=False))), 409, "account_exists"
+    )
     assert "password" in body["detail"]
     assert not user.social_auth.exists()
 
@@ -184,7 +187,9 @@ def test_a_google_session_is_revoked_by_logout_all(api, google, bearer):
 def test_a_google_session_is_revoked_by_logout(api, google, bearer):
     pair = post(api, google.id_token()).json()
     client = bearer(pair["access"])
-    assert client.post("/auth/logout/", {"refresh": pair["refresh"]}, format="json").status_code == 204
+    assert (
+        client.post("/auth/logout/", {"refresh": pair["refresh"]}, format="json").status_code == 204
+    )
     assert client.get("/auth/me/").status_code == 401
 
 
@@ -231,7 +236,11 @@ def test_without_keys_google_is_not_configured(api, path):
 
 
 def test_exchange_without_keys_is_not_configured(api):
-    error(api.post("/auth/google/exchange/", {"code": "x"}, format="json"), 404, "provider_not_configured")
+    error(
+        api.post("/auth/google/exchange/", {"code": "x"}, format="json"),
+        404,
+        "provider_not_configured",
+    )
 
 
 def test_without_the_extra_google_is_not_configured(api, google, monkeypatch):

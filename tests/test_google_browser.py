@@ -16,7 +16,6 @@ from django_redis_auth import keys
 from tests.google_fake import (
     APP,
     CLIENT_ID,
-    google,  # noqa: F401 (fixture)
     google_settings,
 )
 

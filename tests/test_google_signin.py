@@ -14,7 +14,6 @@ from tests.google_fake import (
     IOS_CLIENT_ID,
     OTHER_APP_CLIENT_ID,
     SPA_REDIRECT,
-    google,  # noqa: F401 (fixture)
     rsa_key,
 )
 
@@ -100,7 +99,7 @@ def test_bad_signature_is_refused(api, google):
 
 
 def test_tampered_claims_are_refused(api, google):
-    header, payload, signature = google.id_token().split(".")
+    header, _payload, signature = google.id_token().split(".")
     other = google.id_token(google.profile(sub="666", email="mallory@example.com"))
     tampered = ".".join([header, other.split(".")[1], signature])
     error(post(api, id_token=tampered), 401, "invalid_social_token")
@@ -192,7 +191,9 @@ def test_spa_code_is_single_use(api, google):
 def test_spa_redirect_uri_must_be_allowed(api, google):
     evil = "https://evil.example/cb"
     code = google.spa_code(VERIFIER, redirect_uri=evil)
-    error(post(api, code=code, code_verifier=VERIFIER, redirect_uri=evil), 400, "redirect_not_allowed")
+    error(
+        post(api, code=code, code_verifier=VERIFIER, redirect_uri=evil), 400, "redirect_not_allowed"
+    )
     assert google.calls["token"] == 0
 
 

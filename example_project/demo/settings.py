@@ -18,8 +18,13 @@ variable                    default                               meaning
 ``EMAIL_BACKEND``           console backend                       any Django email backend
 ``EMAIL_FILE_PATH``         unset                                 directory for the
                                                                   file-based email backend
-``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
-``GOOGLE_OAUTH2_SECRET``
+``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
+``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
+``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
+``AUDIENCES``                                                     Android client ids
+``GOOGLE_REDIRECT_ALLOWED`` ``/`` when a key is set               comma separated URLs or
+                                                                  paths google/start/ may
+                                                                  return to
 ==========================  ====================================  ==========================
 """
 
@@ -73,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
     "demo",  # the demo_user management command and the index view
 ]
@@ -220,10 +226,15 @@ if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
-# --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
+# --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
 
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
+DJANGO_REDIS_AUTH["GOOGLE_EXTRA_AUDIENCES"] = tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", ""))
+# The demo page itself by default, once Google is on.
+DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
+    env_list("GOOGLE_REDIRECT_ALLOWED", "/" if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY else "")
+)
 
 # --- Internationalisation and static files --------------------------------------------------
 
