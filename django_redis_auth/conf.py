@@ -84,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "GOOGLE_PIPELINE": None,
 }
 
+SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
     {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "USER_SERIALIZER"}
 )
@@ -139,6 +140,9 @@ class AuthSettings:
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        if name in SEQUENCES and not isinstance(value, list | tuple):
+            # A bare string would be iterated character by character.
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")
         return value
 
     def reload(self) -> None:

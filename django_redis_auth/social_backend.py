@@ -274,7 +274,8 @@ def verify_id_token(token: str, audiences: list[str]) -> dict[str, Any]:
         logger.warning("Google certificates unavailable: %s", type(exc).__name__)
         raise ProviderUnavailable() from exc
     except (google_exceptions.GoogleAuthError, ValueError, jwt.PyJWTError) as exc:
-        logger.info("Google ID token refused: %s", exc)
+        # The exception's text may quote the token: log its kind only.
+        logger.info("Google ID token refused: %s", type(exc).__name__)
         raise InvalidSocialToken() from exc
     return dict(claims)
 

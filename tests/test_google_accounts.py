@@ -303,3 +303,14 @@ def test_check_wants_social_django_installed(google, settings):
 def test_check_warns_about_an_empty_redirect_allow_list(google, settings):
     settings.DJANGO_REDIS_AUTH = google_settings(GOOGLE_REDIRECT_ALLOWED=())
     assert "django_redis_auth.W010" in check_ids()
+
+
+@pytest.mark.parametrize("name", ["GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"])
+def test_a_bare_string_is_not_a_list_of_targets(name, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from django_redis_auth.conf import auth_settings
+
+    settings.DJANGO_REDIS_AUTH = google_settings(**{name: "https://app.example.com/"})
+    with pytest.raises(ImproperlyConfigured, match="list or tuple"):
+        getattr(auth_settings, name)

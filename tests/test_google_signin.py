@@ -257,3 +257,15 @@ def test_google_certificates_are_fetched_again_when_their_max_age_ends(api, goog
         clock.shift(10)
         assert post(api, id_token=google.id_token()).status_code == 200
         assert google.calls["certs"] == 2
+
+
+def test_repeat_id_token_sign_in_cost(api, google, round_trips, django_assert_max_num_queries):
+    """Certificates cached: no request to Google, one Redis round trip (open the session),
+    at most two queries (the link with its user; extra_data when auth_time moved)."""
+    assert post(api, id_token=google.id_token()).status_code == 200
+    token = google.id_token()
+    calls = dict(google.calls)
+    with django_assert_max_num_queries(2), round_trips() as rt:
+        assert post(api, id_token=token).status_code == 200
+    assert rt.count == 1
+    assert google.calls == calls
