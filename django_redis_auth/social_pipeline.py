@@ -98,7 +98,11 @@ def create_user(
     model = get_user_model()
     email = kwargs.get("canonical_email") or _canonical(details)
     fields: dict[str, Any] = {model.get_email_field_name(): email}
-    fields.setdefault(model.USERNAME_FIELD, email)
+    # A model with its own username field (auth.User): social-core's get_username step, if
+    # the pipeline has it, made one; else the address (cut to the field's length).
+    if model.USERNAME_FIELD not in fields:
+        limit = model._meta.get_field(model.USERNAME_FIELD).max_length
+        fields[model.USERNAME_FIELD] = (kwargs.get("username") or email)[:limit]
     for name in ("first_name", "last_name"):
         if details.get(name) and _has_field(model, name):
             fields[name] = str(details[name])[:NAME_MAX]

@@ -314,3 +314,33 @@ def test_a_bare_string_is_not_a_list_of_targets(name, settings):
     settings.DJANGO_REDIS_AUTH = google_settings(**{name: "https://app.example.com/"})
     with pytest.raises(ImproperlyConfigured, match="list or tuple"):
         getattr(auth_settings, name)
+
+
+class RecordingStrategy:
+    def create_user(self, **fields):
+        self.fields = fields
+        return object()
+
+
+LONG = "a" * 60 + "@" + "b" * 60 + "." + "c" * 60 + ".example"
+
+
+@pytest.mark.parametrize(("username", "expected"), [(None, LONG[:150]), ("alice7", "alice7")])
+def test_create_user_step_fills_a_separate_username_field(monkeypatch, username, expected):
+    """For models like auth.User: the username from social-core's get_username, or the
+    address cut to the field's length."""
+    from django.contrib.auth.models import User as AuthUser
+
+    from django_redis_auth import social_pipeline
+
+    monkeypatch.setattr(social_pipeline, "get_user_model", lambda: AuthUser)
+    strategy = RecordingStrategy()
+    details = {"email": LONG, "first_name": "Alice"}
+    extra = {"username": username} if username else {}
+    result = social_pipeline.create_user(strategy, details, {"email_verified": True}, **extra)
+    assert result["is_new"] is True
+    assert strategy.fields == {
+        "email": LONG,
+        "username": expected,
+        "first_name": "Alice",
+    }
