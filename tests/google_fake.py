@@ -25,9 +25,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from django.conf import settings as django_settings
 
 from django_redis_auth import social_backend
+from tests.helpers import package_settings
 
 CLIENT_ID = "web-client.apps.googleusercontent.com"
 CLIENT_SECRET = "web-client-secret"
@@ -242,12 +242,11 @@ class FakeGoogle:
 
 def google_settings(**changes: Any) -> dict[str, Any]:
     """``DJANGO_REDIS_AUTH`` of the test settings with Google's keys set (plus ``changes``)."""
-    return {
-        **django_settings.DJANGO_REDIS_AUTH,
+    google = {
         "GOOGLE_EXTRA_AUDIENCES": (IOS_CLIENT_ID,),
         "GOOGLE_REDIRECT_ALLOWED": (APP, SPA_REDIRECT),
-        **changes,
     }
+    return package_settings(**{**google, **changes})
 
 
 @pytest.fixture

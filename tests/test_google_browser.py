@@ -251,7 +251,7 @@ def test_second_factor_user_gets_the_challenge_at_exchange(api, google, make_use
 
 def test_redis_down_at_start_is_503(api, google):
     with override_settings(
-        DJANGO_REDIS_AUTH=google_settings(REDIS_CLIENT_FACTORY="tests.test_otp_flows.dead_client")
+        DJANGO_REDIS_AUTH=google_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         response = start(api)
     assert response.status_code == 503

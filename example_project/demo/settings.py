@@ -226,6 +226,21 @@ DJANGO_REDIS_AUTH = {
     # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
+    # iOS / Android client ids an ID token may be issued to (set below from the environment).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/ may send the browser back to (set below from the environment).
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create accounts for Google addresses that have none.
+    "GOOGLE_CREATE_USERS": True,
+    # Google sign-in stands in for the emailed second factor.
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # URL of google/callback/ as registered with Google; None builds it from the request.
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for Google.
+    "GOOGLE_TIMEOUT": 5,
+    # The social-auth pipeline; None = django_redis_auth.social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
 # --- Email ----------------------------------------------------------------------------------
