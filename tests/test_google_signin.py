@@ -269,3 +269,31 @@ def test_repeat_id_token_sign_in_cost(api, google, round_trips, django_assert_ma
         assert post(api, id_token=token).status_code == 200
     assert rt.count == 1
     assert google.calls == calls
+
+
+def test_google_timing_out_is_503(api, google):
+    import requests
+
+    from tests.google_fake import TOKEN_URL
+
+    google.mock.replace("POST", TOKEN_URL, body=requests.exceptions.ReadTimeout())
+    code = google.spa_code(VERIFIER)
+    response = post(api, code=code, code_verifier=VERIFIER, redirect_uri=SPA_REDIRECT)
+    error(response, 503, "provider_unavailable")
+
+
+def test_every_request_to_google_is_bounded_by_google_timeout(api, google, settings):
+    from tests.google_fake import google_settings
+
+    settings.DJANGO_REDIS_AUTH = google_settings(GOOGLE_TIMEOUT=2)
+    assert post(api, id_token=google.id_token()).status_code == 200
+    assert post(api, access_token=google.access_token()).status_code == 200
+    code = google.spa_code(VERIFIER)
+    body = {"code": code, "code_verifier": VERIFIER, "redirect_uri": SPA_REDIRECT}
+    assert post(api, **body).status_code == 200
+    timeouts = {
+        call.request.url.split("?")[0]: call.request.req_kwargs["timeout"]
+        for call in google.mock.calls
+    }
+    assert len(timeouts) == 4  # certificates, tokeninfo, userinfo, token
+    assert set(timeouts.values()) == {2}

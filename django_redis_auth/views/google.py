@@ -149,7 +149,9 @@ class GoogleCallbackView(PublicAPIView):
             request.query_params.dict(), request.COOKIES.get(BINDING_COOKIE)
         )
         response = HttpResponseRedirect(target)
-        response.delete_cookie(BINDING_COOKIE, path=request.path, samesite="Lax")
+        response.delete_cookie(
+            BINDING_COOKIE, path=urlsplit(_callback_url(request)).path or "/", samesite="Lax"
+        )
         return response
 
 
