@@ -19,9 +19,12 @@ challenge as ``login/`` when the user's second-factor policy applies (unless
   code (60 seconds, single use, stored under its keyed digest) in the URL fragment.
 
 Accounts are found, linked and created by social-core's pipeline with this package's rules
-(social_pipeline.py). Google's HTTP and verification are social-core's and google-auth's
-(social_backend.py); nothing here parses a token. Services never read the request: views
-pass the values (client, callback URL, cookie).
+(social_pipeline.py), in one transaction with the Redis write that follows (the session, the
+exchange code or the challenge's code), Redis last: if Redis refuses, no account or link is
+left behind. The HTTP requests to Google inside it come before the first query, so no
+database transaction waits on Google. Google's HTTP and verification are social-core's and
+google-auth's (social_backend.py); nothing here parses a token. Services never read the
+request: views pass the values (client, callback URL, cookie).
 """
 
 from __future__ import annotations
@@ -171,9 +174,10 @@ def sign_in_with_id_token(id_token: str, client: Client) -> SignIn:
     sb = _require()
     claims = sb.verify_id_token(id_token, audiences())
     backend = sb.backend()
-    with _google(sb):
-        user = backend.strategy.authenticate(backend, response=claims)
-    return _finish(user, client)
+    with users.atomic():
+        with _google(sb):
+            user = backend.strategy.authenticate(backend, response=claims)
+        return _finish(user, client)
 
 
 def sign_in_with_access_token(access_token: str, client: Client) -> SignIn:
@@ -181,8 +185,10 @@ def sign_in_with_access_token(access_token: str, client: Client) -> SignIn:
     backend = sb.backend()
     with _google(sb):
         backend.check_access_token_audience(access_token, audiences())
-        user = backend.do_auth(access_token)
-    return _finish(user, client)
+    with users.atomic():
+        with _google(sb):
+            user = backend.do_auth(access_token)
+        return _finish(user, client)
 
 
 def sign_in_with_code(code: str, code_verifier: str, redirect_uri: str, client: Client) -> SignIn:
@@ -192,9 +198,10 @@ def sign_in_with_code(code: str, code_verifier: str, redirect_uri: str, client: 
     if not is_allowed_redirect(redirect_uri):
         raise RedirectNotAllowed()
     backend = sb.backend({"code": code}, redirect_uri=redirect_uri, code_verifier=code_verifier)
-    with _google(sb):
-        user = backend.auth_complete()
-    return _finish(user, client)
+    with users.atomic():
+        with _google(sb):
+            user = backend.auth_complete()
+        return _finish(user, client)
 
 
 # --- the browser flow -------------------------------------------------------------------------
@@ -279,15 +286,16 @@ def finish_browser_sign_in(params: dict[str, Any], binding: str | None) -> str:
         data, redirect_uri=record["r"], flow_state=state, code_verifier=record["v"]
     )
     try:
-        with _google(sb):
-            user = backend.auth_complete()
-        if user is None or not hasattr(user, "pk") or not users.is_active(user):
-            raise InvalidCredentials()
-        code = secrets.token_urlsafe(32)
-        with store.guard():
-            store.get_client().set(
-                keys.google_exchange(code), str(users.user_id_of(user)), ex=EXCHANGE_TTL
-            )
+        with users.atomic():
+            with _google(sb):
+                user = backend.auth_complete()
+            if user is None or not hasattr(user, "pk") or not users.is_active(user):
+                raise InvalidCredentials()
+            code = secrets.token_urlsafe(32)
+            with store.guard():
+                store.get_client().set(
+                    keys.google_exchange(code), str(users.user_id_of(user)), ex=EXCHANGE_TTL
+                )
     except APIException as exc:
         return _with_fragment(record["n"], {"error": _code_of(exc)})
     return _with_fragment(record["n"], {"code": code})

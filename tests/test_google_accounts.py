@@ -344,3 +344,16 @@ def test_create_user_step_fills_a_separate_username_field(monkeypatch, username,
         "username": expected,
         "first_name": "Alice",
     }
+
+
+def test_redis_down_leaves_no_account_behind(api, google, settings):
+    google_token = google.id_token()
+    settings.DJANGO_REDIS_AUTH = google_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
+    error(post(api, google_token), 503, "auth_unavailable")
+    assert not get_user_model().objects.exists()
+
+
+def test_redis_down_at_the_exchange_is_503(api, google, settings):
+    settings.DJANGO_REDIS_AUTH = google_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
+    response = api.post("/auth/google/exchange/", {"code": "x"}, format="json")
+    error(response, 503, "auth_unavailable")

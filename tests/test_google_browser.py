@@ -256,3 +256,20 @@ def test_redis_down_at_start_is_503(api, google):
         response = start(api)
     assert response.status_code == 503
     assert response.json()["code"] == "auth_unavailable"
+
+
+def test_browser_flow_sends_the_stored_verifier_and_google_checks_it(api, google, redis_client):
+    """PKCE mismatch: the verifier sent at the callback is the one stored at the start;
+    a different one (here: the record altered) is refused by Google."""
+    import json
+
+    response = start(api)
+    params = google.authorize(response["Location"])
+    key = keys.google_state(params["state"])
+    record = json.loads(redis_client.get(key))
+    record["v"] = "x" * 64
+    redis_client.set(key, json.dumps(record), ex=600)
+    back = callback(api, params)
+    assert fragment_of(back["Location"]) == {"error": "invalid_social_token"}
+    assert google.last_token_request["code_verifier"] == "x" * 64
+    assert not get_user_model().objects.exists()
