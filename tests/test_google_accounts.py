@@ -3,6 +3,7 @@ the second factor, unlinking, revocation, signals, the admin and configuration."
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -357,3 +358,55 @@ def test_redis_down_at_the_exchange_is_503(api, google, settings):
     settings.DJANGO_REDIS_AUTH = google_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     response = api.post("/auth/google/exchange/", {"code": "x"}, format="json")
     error(response, 503, "auth_unavailable")
+
+
+WITHOUT_EXTRA = """
+import os, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("social_core", "social_django", "google"):
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Block())
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+import tests.settings as test_settings
+test_settings.INSTALLED_APPS.remove("social_django")
+test_settings.SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = "web.apps.googleusercontent.com"
+import django
+django.setup()
+from django.core.checks import run_checks
+from django.test import Client
+from django.test.utils import setup_databases, setup_test_environment
+print(sorted(m.id for m in run_checks() if (m.id or "").startswith("django_redis_auth")))
+setup_test_environment()
+setup_databases(verbosity=0, interactive=False)
+client = Client()
+print(client.get("/auth/google/start/?next=/").json()["code"])
+print(client.post("/auth/google/", {"id_token": "x"}, content_type="application/json").status_code)
+print(client.get("/admin/login/").status_code)
+"""
+
+
+@pytest.mark.fake_only
+def test_the_package_works_without_the_google_extra():
+    """social-auth and google-auth are an extra now: nothing else may import them."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRA_TEST")}
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRA],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:4] == [
+        "['django_redis_auth.E010']",
+        "provider_not_configured",
+        "404",
+        "200",
+    ]
