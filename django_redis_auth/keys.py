@@ -44,8 +44,9 @@ key                             value                       expires
                                 sign-in, by keyed digest    (GETDEL) by the callback
                                 of its OAuth ``state``:
                                 JSON of the PKCE verifier,
-                                ``next`` and a digest of
-                                the browser's cookie
+                                ``next``, the callback URL
+                                and a digest of the
+                                browser's cookie
 ``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
                                 keyed digest: the user id   (GETDEL) by google/exchange/
 ==============================  ==========================  =================================
