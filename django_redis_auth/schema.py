@@ -15,10 +15,16 @@ described the same way.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 
 from .authentication import RedisJWTAuthentication
@@ -28,8 +34,10 @@ from .serializers import EmailField
 __all__ = [
     "DeclaredViewExtension",
     "RedisJWTScheme",
+    "declared",
     "error_codes_for",
     "error_schema",
+    "methods_of",
     "success_responses",
 ]
 
@@ -63,48 +71,74 @@ def _entry(code: str, status_code: int) -> ErrorCode:
     raise LookupError(f"{code!r} with status {status_code} is not in exceptions.ERROR_CODES")
 
 
-def _validation_codes(serializer_class: type[serializers.Serializer]) -> set[str]:
-    """The codes the error handler can give a body for this serializer (first field error)."""
-    codes = set(_BODY_CODES)
+_BODY_METHODS = frozenset({"post", "put", "patch"})
+
+
+def declared(view_class: type, name: str, method: str) -> Any:
+    """A view's declaration for one HTTP method: ``<method>_<name>`` (``delete_errors``)
+    where a view answers methods differently, else ``<name>``."""
+    return getattr(view_class, f"{method.lower()}_{name}", getattr(view_class, name, None))
+
+
+def _validation_codes(serializer_class: type[serializers.Serializer], method: str) -> set[str]:
+    """The codes the error handler can give this serializer's input (its first field error):
+    the body of a POST, or the query string of a GET (never null, never unparsable)."""
+    body = method.lower() in _BODY_METHODS
+    codes = set(_BODY_CODES) if body else set()
     for name, field in serializer_class().fields.items():
         if field.read_only:
             continue
         if field.required:
             codes.add("required")
-        if not field.allow_null:
+        if body and not field.allow_null:
             codes.add("null")
         if isinstance(field, serializers.CharField) and not field.allow_blank:
             codes.add("blank")
         if getattr(field, "max_length", None):
             codes.add("max_length")
+        if getattr(field, "min_length", None):
+            codes.add("invalid_input")  # DRF's min_length is not registered: invalid_input
         if isinstance(field, serializers.ChoiceField):
             codes.add("invalid_choice")
         if "email" in name:
             codes.add("invalid_email")
         if isinstance(field, EmailField):
             codes.update({"invalid_email", "email_not_allowed"})
+    codes.update(getattr(serializer_class, "validation_codes", ()))  # its validate()'s
     assert codes <= set(VALIDATION_CODES), codes - set(VALIDATION_CODES)
     return codes
 
 
-def error_codes_for(view_class: type) -> dict[int, list[ErrorCode]]:
-    """Every error ``view_class`` can answer with, by status."""
+def _authenticators(view_class: type, method: str) -> list[type]:
+    """The authentication classes the view uses for ``method`` (some choose per method)."""
+    view = view_class()
+    view.request, view.args, view.kwargs = SimpleNamespace(method=method.upper()), (), {}
+    return [type(auth) for auth in view.get_authenticators()]
+
+
+def error_codes_for(view_class: type, method: str = "post") -> dict[int, list[ErrorCode]]:
+    """Every error ``view_class`` can answer ``method`` with, by status."""
     found: dict[int, dict[str, ErrorCode]] = {}
 
     def add(code: str, status_code: int) -> None:
         found.setdefault(status_code, {})[code] = _entry(code, status_code)
 
     serializer_class = getattr(view_class, "serializer_class", None)
-    if serializer_class is not None:
-        for code in _validation_codes(serializer_class):
+    if serializer_class is not None and method.lower() != "delete":
+        for code in _validation_codes(serializer_class, method):
             add(code, status.HTTP_400_BAD_REQUEST)
-        add("unsupported_media_type", status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-    authenticators = getattr(view_class, "authentication_classes", ())
-    if any(issubclass(auth, RedisJWTAuthentication) for auth in authenticators):
+        if method.lower() in _BODY_METHODS:
+            add("unsupported_media_type", status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+    if any(
+        issubclass(auth, RedisJWTAuthentication) for auth in _authenticators(view_class, method)
+    ):
         for exc in AUTHENTICATION_ERRORS:
             add(str(exc.default_code), exc.status_code)
-    for exc in getattr(view_class, "errors", ()):
-        add(str(exc.default_code), exc.status_code)
+    for error in declared(view_class, "errors", method) or ():
+        if isinstance(error, ErrorCode):  # a class raised with a code other than its own
+            add(error.code, error.status)
+        else:
+            add(str(error.default_code), error.status_code)
     return {s: sorted(codes.values(), key=lambda e: e.code) for s, codes in sorted(found.items())}
 
 
@@ -131,25 +165,57 @@ def _describe(entries: list[ErrorCode]) -> str:
     return "\n".join(f"- `{e.code}`: {e.description}" for e in entries)
 
 
-def success_responses(view_class: type) -> dict[int, Any]:
-    """The success statuses of ``view_class`` with their body's serializer (None: no body)."""
-    success = view_class.response_serializer_class
-    if success is None and view_class.success_status != status.HTTP_204_NO_CONTENT:
+def success_responses(view_class: type, method: str = "post") -> dict[int, Any]:
+    """The success statuses of ``method`` with their body's serializer (None: no body)."""
+    success = declared(view_class, "response_serializer_class", method)
+    success_status = declared(view_class, "success_status", method)
+    if success is None and success_status < 300 and success_status != 204:
         # No separate declaration: the view's own serializer is its answer (``me/``, whose
         # serializer is the USER_SERIALIZER setting), as in DRF's generic views.
         success = view_class().get_serializer_class()
     if isinstance(success, dict):
         return dict(success)
-    return {view_class.success_status: success}
+    return {success_status: success}
 
 
-def _responses(view_class: type) -> dict[int, Any]:
-    responses = success_responses(view_class)
-    for status_code, entries in error_codes_for(view_class).items():
+def _operation(view_class: type, method: str) -> Any:
+    responses: dict[int, Any] = success_responses(view_class, method)
+    for status_code in responses:
+        if 300 <= status_code < 400:
+            responses[status_code] = OpenApiResponse(description="Redirect (see `Location`).")
+    for status_code, entries in error_codes_for(view_class, method).items():
         responses[status_code] = OpenApiResponse(
             response=error_schema(entries), description=_describe(entries)
         )
-    return responses
+    kwargs: dict[str, Any] = {"responses": responses, "parameters": []}
+    serializer_class = getattr(view_class, "serializer_class", None)
+    if method in _BODY_METHODS:
+        if serializer_class is None:
+            kwargs["request"] = None
+    else:
+        kwargs["request"] = None
+        if method == "get" and serializer_class is not None:
+            kwargs["parameters"].append(serializer_class)  # the query string
+    if status.HTTP_429_TOO_MANY_REQUESTS in responses:
+        kwargs["parameters"].append(
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                description="Seconds to wait before asking again.",
+                response=[status.HTTP_429_TOO_MANY_REQUESTS],
+            )
+        )
+    return extend_schema(**kwargs)
+
+
+def methods_of(view_class: type) -> list[str]:
+    """The HTTP methods the view answers (as DRF dispatches them), lower case."""
+    return [
+        m
+        for m in view_class.http_method_names
+        if m not in {"options", "head"} and hasattr(view_class, m)
+    ]
 
 
 class DeclaredViewExtension(OpenApiViewExtension):
@@ -161,18 +227,6 @@ class DeclaredViewExtension(OpenApiViewExtension):
 
     def view_replacement(self) -> type:
         view_class = self.target
-        kwargs: dict[str, Any] = {"responses": _responses(view_class)}
-        if getattr(view_class, "serializer_class", None) is None:
-            kwargs["request"] = None
-        if status.HTTP_429_TOO_MANY_REQUESTS in kwargs["responses"]:
-            kwargs["parameters"] = [
-                OpenApiParameter(
-                    "Retry-After",
-                    int,
-                    OpenApiParameter.HEADER,
-                    description="Seconds to wait before asking again.",
-                    response=[status.HTTP_429_TOO_MANY_REQUESTS],
-                )
-            ]
         replacement = type(view_class.__name__, (view_class,), {"__doc__": view_class.__doc__})
-        return extend_schema(**kwargs)(replacement)
+        operations = {method: _operation(view_class, method) for method in methods_of(view_class)}
+        return extend_schema_view(**operations)(replacement)

@@ -15,6 +15,9 @@ from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
 
+# The ``google`` fixture: Google sign-in configured against a fake Google.
+pytest_plugins = ("tests.google_fake",)
+
 
 def pytest_collection_modifyitems(config, items):
     """``real`` tests run only in the real-services pass, ``fake_only`` ones (they move
@@ -83,33 +86,35 @@ def _answers_are_declared(monkeypatch):
     from django_redis_auth.schema import error_codes_for, success_responses
     from django_redis_auth.views.base import BaseAPIView
 
-    seen: list[tuple[type, int, Any]] = []
+    seen: list[tuple[type, str, int, Any]] = []
     finalize = BaseAPIView.finalize_response
 
     def recording(self, request, response, *args, **kwargs):
         response = finalize(self, request, response, *args, **kwargs)
-        seen.append((type(self), response.status_code, getattr(response, "data", None)))
+        data = getattr(response, "data", None)
+        seen.append((type(self), request.method.lower(), response.status_code, data))
         return response
 
     monkeypatch.setattr(BaseAPIView, "finalize_response", recording)
     yield
     undeclared = set()
-    for view, status_code, data in seen:
+    for view, method, status_code, data in seen:
         if status_code == 405:  # an operation the schema does not have
             continue
         if status_code >= 400:
             code = data.get("code") if isinstance(data, dict) else None
-            if code not in {e.code for e in error_codes_for(view).get(status_code, [])}:
-                undeclared.add((view.__name__, status_code, code))
+            declared = error_codes_for(view, method).get(status_code, [])
+            if code not in {e.code for e in declared}:
+                undeclared.add((view.__name__, method, status_code, code))
             continue
-        successes = success_responses(view)
+        successes = success_responses(view, method)
         if status_code not in successes:
-            undeclared.add((view.__name__, status_code, "undeclared success status"))
+            undeclared.add((view.__name__, method, status_code, "undeclared success status"))
         elif successes[status_code] is None:
             if data is not None:
-                undeclared.add((view.__name__, status_code, "a body where none is declared"))
+                undeclared.add((view.__name__, method, status_code, "a body, none declared"))
         elif set(data or {}) != set(successes[status_code]().fields):
-            undeclared.add((view.__name__, status_code, f"body fields {sorted(data or {})}"))
+            undeclared.add((view.__name__, method, status_code, f"fields {sorted(data or {})}"))
     assert undeclared == set(), "answers missing from the views' declarations"
 
 
