@@ -73,6 +73,14 @@ def _entry(code: str, status_code: int) -> ErrorCode:
 
 _BODY_METHODS = frozenset({"post", "put", "patch"})
 
+# Operations grouped by the package module their view lives in (a project's own subclass
+# elsewhere keeps drf-spectacular's default tag).
+_TAGS = {
+    "django_redis_auth.views.codes": "sign-up, codes and password reset",
+    "django_redis_auth.views.sessions": "sign-in and sessions",
+    "django_redis_auth.views.google": "Google sign-in",
+}
+
 
 def declared(view_class: type, name: str, method: str) -> Any:
     """A view's declaration for one HTTP method: ``<method>_<name>`` (``delete_errors``)
@@ -188,6 +196,8 @@ def _operation(view_class: type, method: str) -> Any:
             response=error_schema(entries), description=_describe(entries)
         )
     kwargs: dict[str, Any] = {"responses": responses, "parameters": []}
+    if view_class.__module__ in _TAGS:
+        kwargs["tags"] = [_TAGS[view_class.__module__]]
     serializer_class = getattr(view_class, "serializer_class", None)
     if method in _BODY_METHODS:
         if serializer_class is None:

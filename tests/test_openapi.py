@@ -128,6 +128,13 @@ def test_status_codes_carry_their_codes(schema):
     assert "Retry-After" in retry_after
 
 
+def test_operations_are_grouped_by_concept(schema):
+    tags = {path: op["tags"] for path, _method, op in operations(schema)}
+    assert tags["/auth/signup/"] == ["sign-up, codes and password reset"]
+    assert tags["/auth/login/"] == ["sign-in and sessions"]
+    assert tags["/auth/google/start/"] == ["Google sign-in"]
+
+
 def test_bearer_scheme_only_on_authenticated_endpoints(schema):
     assert schema["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",
