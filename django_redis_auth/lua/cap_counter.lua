@@ -4,7 +4,7 @@
 -- KEYS[1] the IP's limits hash
 -- ARGV[1] 'take' or 'give_back', ARGV[2] hourly cap
 --
--- 'take' returns 0 and counts one, or the ms until the hour window ends when the cap is
+-- 'take' returns 0 and counts one, or the ms until a request can pass again when the cap is
 -- reached (nothing counted). 'give_back' undoes a 'take' whose request was refused by a
 -- later step, so a refused request costs nothing, as on a single Redis.
 
@@ -15,7 +15,7 @@ if ARGV[1] == 'give_back' then
   return 0
 end
 if issued(KEYS[1], 'n') >= tonumber(ARGV[2]) then
-  return window_ms
+  return wait_below(KEYS[1], 'n', tonumber(ARGV[2]))
 end
 charge(KEYS[1], 'n', 1)
 return 0
