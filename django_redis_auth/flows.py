@@ -185,7 +185,7 @@ def verify_email(email: str, code: str, request: Any = None) -> tokens.TokenPair
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
-    otp.verify_code(email, EMAIL_VERIFICATION, code)
+    otp.verify_code(email, EMAIL_VERIFICATION, code, client_ip=client_ip(request))
     user = users.find_by_email(email)
     if user is None or not _is_active(user):
         raise InvalidCode()
@@ -244,7 +244,7 @@ def verify_login(challenge: str, code: str, request: Any = None) -> tokens.Token
     if found is None:
         raise InvalidCode()
     user, nonce = found
-    otp.verify_code(_email_of(user), LOGIN, code, binding=nonce)
+    otp.verify_code(_email_of(user), LOGIN, code, binding=nonce, client_ip=client_ip(request))
     return tokens.issue_token_pair(user, _http_request(request))
 
 
@@ -317,7 +317,7 @@ def confirm_password_reset(email: str, code: str, new_password: str, request: An
     if messages:
         raise PasswordInvalid(messages)
     user = users.find_by_email(email)
-    otp.verify_code(email, PASSWORD_RESET, code, consume=False)
+    otp.verify_code(email, PASSWORD_RESET, code, consume=False, client_ip=client_ip(request))
     if user is None or not _is_active(user):
         raise InvalidCode()
     messages = _validation_messages(new_password, user)

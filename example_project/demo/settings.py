@@ -20,6 +20,9 @@ variable                    default                               meaning
                                                                   file-based email backend
 ``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
 ``GOOGLE_OAUTH2_SECRET``
+``TRUSTED_PROXIES``         ``0``: forwarding headers ignored     reverse proxies in front
+                                                                  that append to the header
+``FORWARDED_HEADER``        ``X-Forwarded-For``                   or ``Forwarded`` (RFC 7239)
 ==========================  ====================================  ==========================
 """
 
@@ -44,6 +47,16 @@ def env_bool(name: str, default: bool) -> bool:
     if value.strip().lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1 or 0).")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -200,9 +213,12 @@ DJANGO_REDIS_AUTH = {
     "REQUIRE_VERIFIED_EMAIL": True,
     # Dotted path to the callable that delivers auth emails (default: background thread).
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
-    # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
-    # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
+    # REMOTE_ADDR, or the forwarding header of the TRUSTED_PROXIES proxies in front.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
+    # Behind gunicorn + nginx (one proxy that appends X-Forwarded-For): TRUSTED_PROXIES=1.
+    "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    "FORWARDED_HEADER": os.environ.get("FORWARDED_HEADER", "X-Forwarded-For"),
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
