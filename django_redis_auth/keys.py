@@ -40,7 +40,7 @@ key                             value                       expires
                                 cooldown (ms, Redis clock)
 ``P:{eH}:pf:IH``                failed passwords of the     ``LOGIN_FAILURE_TTL`` after the
                                 address from client IP      last failure (at least the delay)
-                                ``IH`` (``-``: unknown      
+                                ``IH`` (``-``: unknown
                                 client): ``n`` failures,
                                 ``u`` delay end (ms)
 ``P:{eH}:pa``                   the address' consecutive    ``LOGIN_STEP_UP_TTL`` after the
