@@ -1,4 +1,8 @@
-"""Who is calling: the client IP that per-client limits count.
+"""Who is calling: the client identity the views hand to the services.
+
+Services never read ``request``; a view turns it into a :class:`Client` once (``client_of``)
+and passes that along. The IP comes from ``CLIENT_IP_RESOLVER`` and feeds the per-client
+limits; the user agent labels a signed-in device.
 
 Behind a reverse proxy every connection comes from the proxy, so ``REMOTE_ADDR`` is the
 proxy's address for everyone and one client's limits become everyone's. The proxy says who
@@ -19,13 +23,14 @@ import ipaddress
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
 
 from .conf import auth_settings
 
-__all__ = ["forwarded_for", "remote_addr", "resolve_ip", "watch"]
+__all__ = ["Client", "client_of", "forwarded_for", "remote_addr", "resolve_ip", "watch"]
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -35,6 +40,20 @@ WATCH_ACCOUNTS = 20
 WATCH_WINDOW = 600
 WARNING_INTERVAL = 3600
 _WATCH_MAX_ADDRESSES = 64  # memory bound: addresses watched at once
+
+USER_AGENT_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """``ip``: the client address used for per-client limits (``None`` when unknown);
+    ``user_agent``: the ``User-Agent`` header, truncated; ``request``: the Django request,
+    passed through untouched to ``django.contrib.auth.authenticate`` (authentication
+    backends and lockout apps such as django-axes need it), never read by the services."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    request: Any = field(default=None, repr=False, compare=False)
 
 
 def _parse_ip(value: str) -> str | None:
@@ -102,6 +121,15 @@ def resolve_ip(request: HttpRequest) -> str | None:
             "(check TRUSTED_PROXIES / FORWARDED_HEADER or CLIENT_IP_RESOLVER).",
         )
     return ip
+
+
+def client_of(request: Any) -> Client:
+    """The :class:`Client` of a Django or DRF request."""
+    http_request = getattr(request, "_request", request)
+    resolver = auth_settings.CLIENT_IP_RESOLVER
+    ip = (resolver(http_request) or None) if resolver is not None else None
+    user_agent = str(http_request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
+    return Client(ip=ip, user_agent=user_agent, request=http_request)
 
 
 # --- the unconfigured-proxy tell-tale --------------------------------------------------------

@@ -55,8 +55,12 @@ DEFAULTS: dict[str, Any] = {
     # Accept addresses whose local part (before the @) is not ASCII. Off: such addresses
     # are refused with 400 email_not_allowed (see docs/security.md for why).
     "ALLOW_UNICODE_LOCAL_PART": False,
-    # Refuse login (403 email_not_verified) until the email is verified.
+    # Refuse login until the email is verified.
     "REQUIRE_VERIFIED_EMAIL": True,
+    # How login/ refuses an unverified account: "conceal" answers like a wrong password
+    # (and mails a fresh verification code when the password was right); "reveal" answers
+    # 403 email_not_verified, which tells a fresh sign-up from a taken address.
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
@@ -72,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     # IPv6 clients are counted per network of this prefix length: one host usually holds a
     # whole /64, so counting single addresses would give it 2^64 fresh budgets.
     "IPV6_LIMIT_PREFIX": 64,
+    # Dotted path to the serializer of the user that me/ shows.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (verified_tokens.py);
@@ -86,8 +92,11 @@ DEFAULTS: dict[str, Any] = {
     "REPLICA_ACK_TIMEOUT": 100,
 }
 
-IMPORT_STRINGS = frozenset({"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"})
+IMPORT_STRINGS = frozenset(
+    {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "USER_SERIALIZER"}
+)
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
+CHOICES = {"SECOND_FACTOR": SECOND_FACTOR_CHOICES, "UNVERIFIED_LOGIN": ("conceal", "reveal")}
 
 
 class AuthSettings:
@@ -134,10 +143,8 @@ class AuthSettings:
     def _validate(self, name: str, value: Any) -> Any:
         if name == "KEY_PREFIX" and ("{" in value or "}" in value):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['KEY_PREFIX'] must not contain braces.")
-        if name == "SECOND_FACTOR" and value not in SECOND_FACTOR_CHOICES:
-            raise ImproperlyConfigured(
-                f"{SETTINGS_NAME}['SECOND_FACTOR'] must be one of {SECOND_FACTOR_CHOICES}."
-            )
+        if name in CHOICES and value not in CHOICES[name]:
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
         return value

@@ -83,13 +83,14 @@ class TooManyAttempts(InvalidCode):
     default_code = "too_many_attempts"
 
 
-class PasswordInvalid(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This password is not allowed.")
+class PasswordInvalid(exceptions.ValidationError):
+    """The password validators refused ``field``: a 400 ``password_invalid`` whose
+    ``errors`` carry their messages, like any other invalid field."""
+
     default_code = "password_invalid"
 
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__()
+    def __init__(self, messages: list[str], field: str = "password") -> None:
+        super().__init__({field: messages}, code=self.default_code)
         self.messages = messages
 
 
@@ -144,6 +145,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(detail, dict):
         detail = detail.get("detail", exc.default_detail)
     response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
-    if isinstance(exc, PasswordInvalid):
-        response.data["errors"] = {"new_password": exc.messages}
     return response

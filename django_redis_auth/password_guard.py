@@ -101,11 +101,11 @@ def attempt(email: str, client_ip: str | None, ok: bool) -> Verdict:
     whatever ``ok`` says; :class:`~.exceptions.AuthUnavailable` (503) if Redis is down.
     """
     email = normalize_email(email)
-    guard = store.script("password_guard")
     account_keys = [keys.login_failures(email, client_ip), keys.account_failures(email)]
     ip_key = keys.ip_limits(client_ip) if client_ip else None
     tripped: list[str] = []
     with store.guard():
+        guard = store.script("password_guard")
         if ip_key is not None and store.is_cluster():
             outcome = _attempt_on_cluster(guard, account_keys, ip_key, ok, tripped)
         else:

@@ -78,8 +78,11 @@ class ChallengeCodeSerializer(serializers.Serializer):
 
 
 class RequestCodeSerializer(serializers.Serializer):
+    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
+
     email = EmailField()
     purpose = serializers.ChoiceField(choices=[p.value for p in RESENDABLE])
+    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
 
 
 class EmailSerializer(serializers.Serializer):

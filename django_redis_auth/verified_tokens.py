@@ -35,7 +35,7 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import revocation
+from . import claims
 from .conf import auth_settings
 from .memo import BoundedMemo
 
@@ -93,7 +93,7 @@ def remember(raw: bytes | str, token: Token) -> None:
     exp = payload.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
-    _memo.put(raw, (type(token), dict(payload), revocation.accepted_until(token) - _MARGIN))
+    _memo.put(raw, (type(token), dict(payload), claims.accepted_until(token) - _MARGIN))
 
 
 def _replayable(token: Token) -> bool:

@@ -9,11 +9,8 @@ from typing import Any
 import pytest
 import redis
 import time_machine
-from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from django_redis_auth import keys, otp, signals, store
 from django_redis_auth.exceptions import (
@@ -22,25 +19,14 @@ from django_redis_auth.exceptions import (
     RateLimited,
     TooManyAttempts,
 )
-from tests.helpers import window_count
+from tests.helpers import package_settings, window_count
 
 EMAIL = "alice@example.com"
 LOGIN, RESET, VERIFY = otp.LOGIN, otp.PASSWORD_RESET, otp.EMAIL_VERIFICATION
 
 
-def package_settings(**changes: Any) -> dict[str, Any]:
-    return {**settings.DJANGO_REDIS_AUTH, **changes}
-
-
 def no_cooldown(**changes: Any):
     return override_settings(DJANGO_REDIS_AUTH=package_settings(RESEND_COOLDOWN=0, **changes))
-
-
-def dead_client() -> redis.Redis:
-    """``REDIS_CLIENT_FACTORY`` for a Redis that is down (nothing listens on port 1)."""
-    return redis.Redis(
-        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-    )
 
 
 def wrong(code: str) -> str:
@@ -687,7 +673,7 @@ def test_signals_never_carry_the_code():
 
 def test_redis_down_raises_auth_unavailable():
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_otp_store.dead_client")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         with pytest.raises(AuthUnavailable):
             otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")

@@ -98,8 +98,9 @@ def test_success_after_the_delay_resets_it(redis_client):
 
 @pytest.mark.fake_only
 def test_failures_are_forgotten_after_login_failure_ttl(redis_client):
-    with time_machine.travel(timezone.now(), tick=False) as clock, guard_settings(
-        LOGIN_FAILURE_TTL=600
+    with (
+        time_machine.travel(timezone.now(), tick=False) as clock,
+        guard_settings(LOGIN_FAILURE_TTL=600),
     ):
         fail(4)
         clock.shift(timedelta(seconds=601))
@@ -133,9 +134,7 @@ def test_the_account_ceiling_asks_for_a_code_instead_of_locking_the_owner_out():
         assert verdict == password_guard.Verdict(ok=True, step_up=True)
         # A right password alone does not reset the ceiling: it needs the second factor.
         assert password_guard.attempt(EMAIL, "192.0.2.1", True).step_up
-        assert password_guard.attempt(EMAIL, "192.0.2.1", False) == password_guard.Verdict(
-            ok=False
-        )
+        assert password_guard.attempt(EMAIL, "192.0.2.1", False) == password_guard.Verdict(ok=False)
         password_guard.reset(EMAIL)
         assert password_guard.attempt(EMAIL, "192.0.2.1", True) == password_guard.Verdict(ok=True)
 
