@@ -8,20 +8,14 @@ from typing import Any
 import pytest
 import redis
 import time_machine
-from django.conf import settings
-from django.test import override_settings
 from django.utils import timezone
 
 from django_redis_auth import keys, password_guard, signals, store
 from django_redis_auth.exceptions import AuthUnavailable, LoginThrottled
-from tests.helpers import window_count
+from tests.helpers import override_package, window_count
 
 EMAIL = "alice@example.com"
 IP = "203.0.113.7"
-
-
-def guard_settings(**changes: Any):
-    return override_settings(DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, **changes})
 
 
 def fail(times: int, email: str = EMAIL, ip: str | None = IP) -> None:
@@ -57,7 +51,7 @@ def test_the_delay_doubles_with_each_further_failure_up_to_its_maximum():
     start = timezone.now()
     with (
         time_machine.travel(start, tick=False) as clock,
-        guard_settings(LOGIN_DELAY=2, LOGIN_DELAY_MAX=30),
+        override_package(LOGIN_DELAY=2, LOGIN_DELAY_MAX=30),
     ):
         fail(5)
         waits = []
@@ -100,7 +94,7 @@ def test_success_after_the_delay_resets_it(redis_client):
 def test_failures_are_forgotten_after_login_failure_ttl(redis_client):
     with (
         time_machine.travel(timezone.now(), tick=False) as clock,
-        guard_settings(LOGIN_FAILURE_TTL=600),
+        override_package(LOGIN_FAILURE_TTL=600),
     ):
         fail(4)
         clock.shift(timedelta(seconds=601))
@@ -127,7 +121,7 @@ def test_unknown_clients_share_a_record_per_address_only():
 
 
 def test_the_account_ceiling_asks_for_a_code_instead_of_locking_the_owner_out():
-    with guard_settings(LOGIN_STEP_UP_AFTER=12):
+    with override_package(LOGIN_STEP_UP_AFTER=12):
         for n in range(12):
             fail(1, ip=f"198.51.100.{n}")  # distributed: no single client is delayed
         verdict = password_guard.attempt(EMAIL, "192.0.2.1", True)
@@ -159,7 +153,7 @@ def test_a_right_password_below_the_ceiling_resets_the_account_count(redis_clien
 def test_account_failures_expire_after_login_step_up_ttl(redis_client):
     fail(1)
     assert 0 < redis_client.pttl(keys.account_failures(EMAIL)) <= 30 * 86400 * 1000
-    with guard_settings(LOGIN_STEP_UP_TTL=60):
+    with override_package(LOGIN_STEP_UP_TTL=60):
         fail(1, ip="198.51.100.1")
         assert 0 < redis_client.pttl(keys.account_failures(EMAIL)) <= 60_000
 
@@ -168,7 +162,7 @@ def test_account_failures_expire_after_login_step_up_ttl(redis_client):
 
 
 def test_password_spraying_from_one_ip_is_capped(redis_client):
-    with guard_settings(LOGIN_FAILURES_PER_IP=3):
+    with override_package(LOGIN_FAILURES_PER_IP=3):
         for n in range(3):
             fail(1, email=f"user{n}@example.com")
         assert window_count(redis_client, keys.ip_limits(IP), "f") == 3
@@ -181,20 +175,20 @@ def test_password_spraying_from_one_ip_is_capped(redis_client):
 
 
 def test_right_passwords_do_not_count_against_the_ip(redis_client):
-    with guard_settings(LOGIN_FAILURES_PER_IP=2):
+    with override_package(LOGIN_FAILURES_PER_IP=2):
         for n in range(10):
             assert password_guard.attempt(f"user{n}@example.com", IP, True).ok
         assert window_count(redis_client, keys.ip_limits(IP), "f") == 0
 
 
 def test_zero_turns_the_ip_cap_off():
-    with guard_settings(LOGIN_FAILURES_PER_IP=0):
+    with override_package(LOGIN_FAILURES_PER_IP=0):
         for n in range(120):
             fail(1, email=f"user{n}@example.com")
 
 
 def test_ipv6_clients_are_counted_per_64():
-    with guard_settings(LOGIN_FAILURES_PER_IP=2):
+    with override_package(LOGIN_FAILURES_PER_IP=2):
         fail(1, email="a@example.com", ip="2001:db8:1:2::1")
         fail(1, email="b@example.com", ip="2001:db8:1:2:ffff::9")
         with pytest.raises(LoginThrottled):
@@ -213,7 +207,7 @@ def test_a_signal_tells_when_each_limit_trips_once_without_the_ip():
 
     signals.login_throttled.connect(receiver)
     try:
-        with guard_settings(LOGIN_STEP_UP_AFTER=7, LOGIN_FAILURES_PER_IP=9):
+        with override_package(LOGIN_STEP_UP_AFTER=7, LOGIN_FAILURES_PER_IP=9):
             fail(5, email="ALICE@example.com")  # trips the delay
             fail(2, ip="198.51.100.1")  # the account's 7th failure: step-up
             fail(3, email="x@example.com")  # the IP's 6th to 8th
@@ -276,7 +270,7 @@ def test_cluster_takes_two_round_trips_each_in_one_slot(cluster, round_trips, mo
 
 
 def test_cluster_applies_the_same_limits(cluster, redis_client):
-    with guard_settings(LOGIN_FAILURES_PER_IP=7):
+    with override_package(LOGIN_FAILURES_PER_IP=7):
         fail(5)
         with pytest.raises(LoginThrottled):
             password_guard.attempt(EMAIL, IP, True)
@@ -303,7 +297,7 @@ def test_redis_down_is_503():
         return redis.Redis(port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
     with (
-        guard_settings(REDIS_CLIENT_FACTORY=lambda: dead()),
+        override_package(REDIS_CLIENT_FACTORY=lambda: dead()),
         pytest.raises(AuthUnavailable),
     ):
         password_guard.attempt(EMAIL, IP, True)
