@@ -7,6 +7,7 @@ nothing touches settings at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -159,14 +160,20 @@ class AuthSettings:
 auth_settings = AuthSettings()
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
-        auth_settings.reload()
-        # The Redis client and scripts depend on the alias / factory.
-        from . import store, verified_tokens
-
-        store.reset()
-        verified_tokens.clear()
+# Django settings whose change invalidates what this package derived from them. Modules
+# holding such state (store's client, verified_tokens' memo) connect their own receiver
+# with ``on_change``; nothing here imports them.
+DEPENDS_ON = frozenset({SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"})
 
 
-setting_changed.connect(_reload)
+def on_change(reset: Callable[[], None]) -> None:
+    """Call ``reset()`` whenever one of ``DEPENDS_ON`` changes (``override_settings``)."""
+
+    def receiver(*, setting: str, **kwargs: Any) -> None:
+        if setting in DEPENDS_ON:
+            reset()
+
+    setting_changed.connect(receiver, weak=False)
+
+
+on_change(auth_settings.reload)

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework_simplejwt import exceptions as simplejwt_exceptions
 
 
 class AuthUnavailable(exceptions.APIException):
@@ -39,7 +40,9 @@ class TokenRevoked(exceptions.AuthenticationFailed):
     default_code = "token_revoked"
 
 
-class InvalidToken(exceptions.AuthenticationFailed):
+class InvalidToken(simplejwt_exceptions.InvalidToken):
+    """simplejwt's class, so code that catches simplejwt's ``InvalidToken`` catches ours."""
+
     default_detail = _("Token is invalid or expired.")
     default_code = "token_not_valid"
 

@@ -111,11 +111,8 @@ def user_pattern() -> str:
 
 
 def _digest(kind: str, value: str) -> str:
-    # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs. From
-    # OTP_HMAC_KEY when it is set, so rotating SECRET_KEY moves no code, cooldown or cap.
-    # 64 bits: two addresses sharing a digest would share keys (one's new code replacing the
-    # other's, which still verifies only for its own address: the address is inside the MAC)
-    # and that needs some 4 billion addresses to become likely.
+    # Keyed, so a Redis dump cannot be joined against a list of addresses or IPs; 64 bits
+    # (docs/otp.md, "What is stored", on collisions and on OTP_HMAC_KEY rotation).
     secret = auth_settings.OTP_HMAC_KEY or settings.SECRET_KEY
     if isinstance(secret, bytes):
         secret = secret.hex()

@@ -1,37 +1,11 @@
 """The one-time code store: issue and verify, each one atomic Lua script (one round trip).
 
-What Redis holds for a code (``keys.code(email, purpose)``, a hash that expires after
-``CODE_TTL``): the HMAC-SHA256(key, purpose, email, binding, code) and the attempts so far.
-Never the code and never the address (the key carries a keyed digest of it). A dump of
-Redis therefore gives an attacker nothing to type into a form.
-
-Why each rule exists:
-
-* codes come from :mod:`secrets` — predictable codes are guessable codes;
-* the digest is keyed (``OTP_HMAC_KEY``, else derived from ``SECRET_KEY``): 6 digits are a
-  million candidates, so an unkeyed hash would be reversed instantly from a Redis dump;
-* purpose, email and binding are inside the digest, so a code (or a digest copied between
-  keys) only ever works for the purpose, address and login challenge it was issued for;
-* verify counts the attempt and deletes on success or on the last allowed wrong guess inside
-  one script: however many requests race, one code yields at most one success and at most
-  ``CODE_MAX_ATTEMPTS`` counted guesses;
-* wrong, expired, used and unknown codes all raise :class:`~.exceptions.InvalidCode`
-  (``invalid_code``): telling them apart would tell an attacker which addresses have a
-  pending code;
-* issue checks the resend cooldown (per email and purpose), the hourly cap per email and the
-  hourly cap per client IP before writing anything, and replaces any previous code. The
-  email's cap counts two budgets apart — codes nobody needs a credential to ask for
-  (sign-up verification, password reset) and the password-checked login code — so asking
-  for resets in someone's name cannot lock them out of signing in. ``store_code=False``
-  runs the very same limits without storing a code: flows use it for unknown addresses so
-  that known and unknown ones hit the same 429s;
-* limits run on Redis' clock (``TIME`` inside the script), so the application servers'
-  clock skew can neither reset an hourly count nor skip a cooldown.
-
-Round trips: issue and verify are one each. On Redis Cluster the client IP's limits live in
-another hash slot than the email's keys, so issue takes two there (the IP cap first, as its
-own small script, then the email script) and three when the second refuses or fails (the
-IP count is given back).
+Redis holds, per address and purpose, only a keyed HMAC of the code (bound to purpose,
+address and login challenge) and the attempts so far — never the code or the address.
+Issue checks the resend cooldown and the hourly caps per address and per client IP before
+writing anything and replaces any previous code; verify counts the attempt and deletes on
+success or on the last allowed wrong guess, atomically. docs/otp.md gives the reasons for
+each rule, the round trips on Redis Cluster, and the key layout.
 """
 
 from __future__ import annotations
@@ -43,14 +17,22 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from redis.exceptions import RedisClusterException, RedisError
 
 from . import clients, keys, store
 from .conf import auth_settings
 from .emails import normalize_email
-from .exceptions import InvalidCode, RateLimited, TooManyAttempts
+from .exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
 from .purposes import Purpose
 from .signals import code_failed, code_issued, code_verified
+
+__all__ = [
+    "charge_client_ip",
+    "code_outcome",
+    "digest",
+    "generate_code",
+    "issue_code",
+    "verify_code",
+]
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -181,9 +163,10 @@ def _give_back(cap_counter: Any, ip_key: str, ip_cap: int, field: str = "n") -> 
     """Best effort: the answer (429, or the 503 of the failed step) matters more than one
     count, which leaves the sliding hour anyway."""
     try:
-        cap_counter(keys=[ip_key], args=["give_back", ip_cap, field])
-    except (RedisError, RedisClusterException, OSError) as exc:
-        logger.warning("Could not give back a client IP's code count: %r", exc)
+        with store.guard():
+            cap_counter(keys=[ip_key], args=["give_back", ip_cap, field])
+    except AuthUnavailable:
+        logger.warning("Could not give back a client IP's count")
 
 
 def _raise_if_refused(outcome: list[Any]) -> None:
@@ -213,7 +196,9 @@ def verify_code(
     code is not looked at). One round trip; on Redis Cluster with ``client_ip`` two (three
     when the code was right: the client's count is given back).
     """
-    outcome = check(email, purpose, code, binding=binding, consume=consume, client_ip=client_ip)
+    outcome = code_outcome(
+        email, purpose, code, binding=binding, consume=consume, client_ip=client_ip
+    )
     if outcome == "ok":
         return
     if outcome == "destroyed":
@@ -221,7 +206,7 @@ def verify_code(
     raise InvalidCode()
 
 
-def check(
+def code_outcome(
     email: str,
     purpose: str,
     code: str,

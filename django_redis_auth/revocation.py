@@ -26,6 +26,16 @@ from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
 
+__all__ = [
+    "check",
+    "open_session",
+    "revoke_session",
+    "revoke_token",
+    "revoke_user",
+    "revoke_user_id",
+    "rotate",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 # Kept importable from here: callers written against earlier versions use these names.

@@ -46,6 +46,16 @@ from django.template.loader import render_to_string
 
 from .purposes import EmailKind
 
+__all__ = [
+    "AuthEmail",
+    "deliver",
+    "render",
+    "send",
+    "send_in_background",
+    "send_now",
+    "wait",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 # Message kinds (= template names), kept as names here for callers of the old constants.

@@ -36,7 +36,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from . import claims
-from .conf import auth_settings
+from .conf import auth_settings, on_change
 from .memo import BoundedMemo
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -115,3 +115,6 @@ def _replayable(token: Token) -> bool:
 
 def clear() -> None:
     _memo.clear()
+
+
+on_change(clear)

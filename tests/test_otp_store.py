@@ -499,7 +499,7 @@ def test_dry_run_does_not_touch_a_pending_code():
 
 
 @pytest.fixture
-def cluster(monkeypatch):
+def as_if_on_cluster(monkeypatch):
     monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
 
 
@@ -507,7 +507,9 @@ def _ip_count(client, ip: str) -> int:
     return window_count(client, keys.ip_limits(ip), "n")
 
 
-def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips, monkeypatch):
+def test_cluster_issue_takes_two_round_trips_one_slot_each(
+    as_if_on_cluster, round_trips, monkeypatch
+):
     otp.issue_code("warm@example.com", VERIFY, client_ip="198.51.100.1")  # load scripts
     seen: list[list[str]] = []
     original = store.script
@@ -529,7 +531,7 @@ def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips,
     otp.verify_code(EMAIL, VERIFY, code)
 
 
-def test_cluster_ip_cap_is_enforced(cluster):
+def test_cluster_ip_cap_is_enforced(as_if_on_cluster):
     with no_cooldown(HOURLY_CAP_PER_IP=2):
         otp.issue_code("a@example.com", VERIFY, client_ip="203.0.113.7")
         otp.issue_code("b@example.com", VERIFY, client_ip="203.0.113.7")
@@ -539,7 +541,7 @@ def test_cluster_ip_cap_is_enforced(cluster):
         otp.issue_code("c@example.com", VERIFY, client_ip="198.51.100.1")
 
 
-def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(cluster, redis_client):
+def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(as_if_on_cluster, redis_client):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     assert _ip_count(redis_client, "203.0.113.7") == 1
     with pytest.raises(RateLimited):
@@ -563,7 +565,7 @@ def _failing_script(monkeypatch, name: str, error: Exception) -> None:
 
 
 def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
-    cluster, redis_client, monkeypatch
+    as_if_on_cluster, redis_client, monkeypatch
 ):
     """A 503 half-way (the email's slot times out after the IP's was charged) must not leave
     the IP charged: nothing half-written."""
@@ -574,7 +576,7 @@ def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
     assert _ip_count(redis_client, "203.0.113.7") == 1
 
 
-def test_cluster_refusal_stays_429_when_giving_back_fails(cluster, monkeypatch):
+def test_cluster_refusal_stays_429_when_giving_back_fails(as_if_on_cluster, monkeypatch):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     original = store.script
 
@@ -685,14 +687,14 @@ def test_redis_down_raises_auth_unavailable():
 
 
 def _race(calls: int, candidate) -> list[str]:
-    """Run ``otp.check`` from ``calls`` threads released at the same moment."""
+    """Run ``otp.code_outcome`` from ``calls`` threads released at the same moment."""
     barrier = threading.Barrier(calls)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
         barrier.wait()
-        outcome = otp.check(EMAIL, VERIFY, candidate(i))
+        outcome = otp.code_outcome(EMAIL, VERIFY, candidate(i))
         with lock:
             outcomes.append(outcome)
 
@@ -732,8 +734,8 @@ def test_50_concurrent_prove_then_consume_give_exactly_one_success():
 
     def run() -> None:
         barrier.wait()
-        proven = otp.check(EMAIL, VERIFY, code, consume=False)
-        consumed = otp.check(EMAIL, VERIFY, code) if proven == "ok" else "-"
+        proven = otp.code_outcome(EMAIL, VERIFY, code, consume=False)
+        consumed = otp.code_outcome(EMAIL, VERIFY, code) if proven == "ok" else "-"
         with lock:
             outcomes.append((proven, consumed))
 

@@ -205,12 +205,29 @@ DJANGO_REDIS_AUTH = {
     # Codes per email address (per budget: verification + reset, login) and per client IP, per hour.
     "HOURLY_CAP_PER_EMAIL": 10,
     "HOURLY_CAP_PER_IP": 30,
+    # Wrong codes per client IP per hour at the code-checking endpoints, then 429.
+    "CODE_GUESSES_PER_IP": 30,
+    # Password guessing: per address + client IP a delay after 5 failures (2 s, doubling,
+    # at most 900 s; failures kept a day), per address an emailed code after 100
+    # consecutive failures (kept 30 days), per client IP 100 failures an hour (spraying).
+    "LOGIN_FAILURES_BEFORE_DELAY": 5,
+    "LOGIN_DELAY": 2,
+    "LOGIN_DELAY_MAX": 900,
+    "LOGIN_FAILURE_TTL": 86400,
+    "LOGIN_STEP_UP_AFTER": 100,
+    "LOGIN_STEP_UP_TTL": 2592000,
+    "LOGIN_FAILURES_PER_IP": 100,
     # HMAC key for codes at rest; None derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
     "SECOND_FACTOR": "optional",
-    # Refuse login (403 email_not_verified) until the email address is verified.
+    # Accept non-ASCII characters before the @ (refused by default: they fold differently
+    # in databases, Python and mail systems; see docs/security.md).
+    "ALLOW_UNICODE_LOCAL_PART": False,
+    # Refuse login until the email address is verified ...
     "REQUIRE_VERIFIED_EMAIL": True,
+    # ... answering like a wrong password ("conceal") or 403 email_not_verified ("reveal").
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to the callable that delivers auth emails (default: background thread).
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
@@ -219,8 +236,14 @@ DJANGO_REDIS_AUTH = {
     # Behind gunicorn + nginx (one proxy that appends X-Forwarded-For): TRUSTED_PROXIES=1.
     "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
     "FORWARDED_HEADER": os.environ.get("FORWARDED_HEADER", "X-Forwarded-For"),
+    # IPv6 clients are counted per network of this prefix length.
+    "IPV6_LIMIT_PREFIX": 64,
+    # Dotted path to the serializer me/ shows the user with.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
+    # Access tokens per process whose signature check is remembered (0 = check every time).
+    "VERIFIED_TOKEN_MEMO": 4096,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
@@ -254,7 +277,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Production hardening (DEBUG=0); `manage.py check --deploy` passes -----------------------
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = True
+    # SECURE_SSL_REDIRECT=0 serves plain HTTP (a TLS-terminating proxy that talks HTTP to
+    # gunicorn without setting X-Forwarded-Proto, or a local check with curl).
+    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") != "0"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
