@@ -51,9 +51,12 @@ LIFTED = {
     "LOGIN_FAILURES_BEFORE_DELAY": 10**9,
     "LOGIN_STEP_UP_AFTER": 10**9,
     "LOGIN_FAILURES_PER_IP": 0,
-    "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     "USER_CACHE_TTL": 300,
 }
+
+
+def discard(message: Any) -> None:
+    """An EMAIL_SENDER that sends nothing (``--sender benchmarks.enumeration.discard``)."""
 
 
 @dataclass
@@ -76,6 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--output", type=Path, help="also write the table (Markdown) here")
     parser.add_argument("--force-flush", action="store_true", help="see benchmarks/run.py")
+    parser.add_argument(
+        "--sender",
+        default="django_redis_auth.senders.send_in_background",
+        help="EMAIL_SENDER for the run; benchmarks.enumeration.discard drops every message "
+        "(to tell the mail's share of a difference from the rest)",
+    )
+    parser.add_argument("--cases", help="comma-separated substrings: run only matching cases")
     return parser.parse_args(argv)
 
 
@@ -258,16 +268,17 @@ def main(argv: list[str] | None = None) -> int:
     environment.reset_state()
     failed = False
     try:
-        with override_settings(DJANGO_REDIS_AUTH={**settings.DJANGO_REDIS_AUTH, **LIFTED}):
+        config = {**settings.DJANGO_REDIS_AUTH, **LIFTED, "EMAIL_SENDER": args.sender}
+        with override_settings(DJANGO_REDIS_AUTH=config):
             cases = build_cases()
+            if args.cases:
+                wanted = [w.strip() for w in args.cases.split(",") if w.strip()]
+                cases = [c for c in cases if any(w in c.name for w in wanted)]
             run(cases, args.iterations, args.seed)
     finally:
         environment.reset_state()
-    lines = [
-        "## Known vs unknown addresses, per endpoint",
-        "",
-        *report(cases, args.iterations, args.seed),
-    ]
+    title = f"## Known vs unknown addresses, per endpoint (EMAIL_SENDER = {args.sender})"
+    lines = [title, "", *report(cases, args.iterations, args.seed)]
     for case in cases:
         if {s for _, s in case.statuses} != {case.status}:
             failed = True
