@@ -32,8 +32,8 @@ Why it has this shape:
 
 Use it from any endpoint that checks a password::
 
-    ok = user.check_password(password)          # always, also when throttled
-    verdict = password_guard.attempt(email, client_ip, ok)   # raises LoginThrottled
+    verdict = password_guard.check_password(user, password, client.ip)  # LoginThrottled
+    # (or: ok = <your check>; verdict = password_guard.attempt(email, client.ip, ok))
     if not verdict.ok:
         raise InvalidCredentials()
     if verdict.step_up:
@@ -54,7 +54,7 @@ from .emails import normalize_email
 from .exceptions import LoginThrottled
 from .signals import login_throttled
 
-__all__ = ["LoginThrottled", "Verdict", "attempt", "reset"]
+__all__ = ["LoginThrottled", "Verdict", "attempt", "check_password", "reset"]
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -145,6 +145,18 @@ def _attempt_on_cluster(
         return result
     tripped += ip_trips
     return result
+
+
+def check_password(user: Any, password: str, client_ip: str | None) -> Verdict:
+    """``user.check_password(password)`` (always run), then :func:`attempt` under the user's
+    canonical address: what an endpoint with a signed-in user (password change, turning the
+    second factor off, email change, account deletion) needs in one call. Raises
+    ``LoginThrottled`` like :func:`attempt`; the caller answers ``not verdict.ok`` and
+    ``verdict.step_up`` as it sees fit."""
+    from . import users
+
+    ok = bool(user.check_password(password))
+    return attempt(users.canonical_email_of(user), client_ip, ok)
 
 
 def reset(email: str) -> None:

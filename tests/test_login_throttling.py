@@ -9,6 +9,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from django_redis_auth import keys, password_guard, tokens
+from django_redis_auth.exceptions import LoginThrottled
 from tests.helpers import override_package
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +104,14 @@ def test_the_guard_counts_each_login_once(user, redis_client):
 
 
 def test_other_endpoints_can_use_the_public_api(user, password):
-    """What password/change/ & co. build on: check, then attempt, then act on the verdict."""
-    ok = user.check_password(WRONG)
-    assert password_guard.attempt("alice@example.com", "203.0.113.7", ok).ok is False
-    assert "attempt" in password_guard.__all__ and "Verdict" in password_guard.__all__
+    """What password/change/ & co. build on: one call checks the password and the guard, and
+    shares the records of login/ (same canonical address, same client)."""
+    for _ in range(4):
+        assert password_guard.check_password(user, WRONG, "203.0.113.7").ok is False
+    assert post_login("alice@example.com", WRONG).status_code == 401  # the 5th failure
+    with pytest.raises(LoginThrottled):
+        password_guard.check_password(user, password, "203.0.113.7")
+    assert password_guard.check_password(user, password, "198.51.100.1") == (
+        password_guard.Verdict(ok=True)
+    )
+    assert {"attempt", "check_password", "reset", "Verdict"} <= set(password_guard.__all__)
