@@ -53,6 +53,8 @@ SETTINGS_ENV = (
     "EMAIL_FILE_PATH",
     "GOOGLE_OAUTH2_KEY",
     "GOOGLE_OAUTH2_SECRET",
+    "TRUSTED_PROXIES",
+    "FORWARDED_HEADER",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -167,6 +169,15 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["SECURE_HSTS_SECONDS"] > 0
 
 
+def test_proxy_settings_follow_the_environment(load_settings):
+    """Behind a reverse proxy the per-IP limits need TRUSTED_PROXIES (issue #11, item 3)."""
+    default = load_settings()["DJANGO_REDIS_AUTH"]
+    assert (default["TRUSTED_PROXIES"], default["FORWARDED_HEADER"]) == (0, "X-Forwarded-For")
+    proxied = load_settings(TRUSTED_PROXIES="2", FORWARDED_HEADER="Forwarded")
+    assert proxied["DJANGO_REDIS_AUTH"]["TRUSTED_PROXIES"] == 2
+    assert proxied["DJANGO_REDIS_AUTH"]["FORWARDED_HEADER"] == "Forwarded"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -177,8 +188,9 @@ def test_environment_overrides(load_settings, tmp_path):
         ),
         ({"DEBUG": "0", "SECRET_KEY": "s" * 60}, "REDIS_URL must be set"),
         ({"DEBUG": "maybe"}, "is not a boolean"),
+        ({"TRUSTED_PROXIES": "one"}, "is not a whole number"),
     ],
-    ids=["no-secret-key", "development-key", "in-process-redis", "bad-debug"],
+    ids=["no-secret-key", "development-key", "in-process-redis", "bad-debug", "bad-proxies"],
 )
 def test_unsafe_production_settings_are_refused(load_settings, env, message):
     with pytest.raises(ImproperlyConfigured, match=message):
