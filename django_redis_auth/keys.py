@@ -50,6 +50,15 @@ key                             value                       expires
                                 ``n`` codes, ``f`` failed
                                 passwords, ``g`` wrong
                                 codes (sliding hour)
+``P:{gH}:gs``                   pending Google browser      10 minutes; taken once
+                                sign-in, by keyed digest    (GETDEL) by the callback
+                                of its OAuth ``state``:
+                                JSON of the PKCE verifier,
+                                ``next``, the callback URL
+                                and a digest of the
+                                browser's cookie
+``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
+                                keyed digest: the user id   (GETDEL) by google/exchange/
 ==============================  ==========================  =================================
 
 Counts "per hour" are sliding: ``"slice:count"`` pairs of quarter-hour slices, see
@@ -159,3 +168,14 @@ def login_failures(email: str, client_ip: str | None) -> str:
 def account_failures(email: str) -> str:
     """Consecutive failed passwords of one address from every client."""
     return f"{email_tag(email)}:pa"
+
+
+def google_state(state: str) -> str:
+    """A pending browser sign-in with Google, named by a keyed digest of its ``state``."""
+    return f"{_p()}:{{g{_digest('google_state', state)}}}:gs"
+
+
+def google_exchange(code: str) -> str:
+    """A one-time exchange code of the browser flow, named by its keyed digest (the code
+    itself is never stored)."""
+    return f"{_p()}:{{g{_digest('google_exchange', code)}}}:gx"

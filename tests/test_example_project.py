@@ -55,6 +55,8 @@ SETTINGS_ENV = (
     "GOOGLE_OAUTH2_SECRET",
     "TRUSTED_PROXIES",
     "FORWARDED_HEADER",
+    "GOOGLE_OAUTH2_EXTRA_AUDIENCES",
+    "GOOGLE_REDIRECT_ALLOWED",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -165,6 +167,7 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["EMAIL_FILE_PATH"] == str(tmp_path)
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["DJANGO_REDIS_AUTH"]["GOOGLE_REDIRECT_ALLOWED"] == ("/",)
     assert config["SECURE_SSL_REDIRECT"] is True
     assert config["SECURE_HSTS_SECONDS"] > 0
 
@@ -176,6 +179,21 @@ def test_proxy_settings_follow_the_environment(load_settings):
     proxied = load_settings(TRUSTED_PROXIES="2", FORWARDED_HEADER="Forwarded")
     assert proxied["DJANGO_REDIS_AUTH"]["TRUSTED_PROXIES"] == 2
     assert proxied["DJANGO_REDIS_AUTH"]["FORWARDED_HEADER"] == "Forwarded"
+
+
+def test_google_environment(load_settings):
+    config = load_settings(
+        GOOGLE_OAUTH2_KEY="web.apps.googleusercontent.com",
+        GOOGLE_OAUTH2_EXTRA_AUDIENCES="ios.apps.googleusercontent.com, android.apps.x",
+        GOOGLE_REDIRECT_ALLOWED="https://app.example.com/,/demo/",
+    )
+    assert "social_django" in config["INSTALLED_APPS"]
+    package = config["DJANGO_REDIS_AUTH"]
+    assert package["GOOGLE_EXTRA_AUDIENCES"] == (
+        "ios.apps.googleusercontent.com",
+        "android.apps.x",
+    )
+    assert package["GOOGLE_REDIRECT_ALLOWED"] == ("https://app.example.com/", "/demo/")
 
 
 @pytest.mark.parametrize(
