@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError
+from django.db.models import F
 from django.utils.crypto import salted_hmac
 
 from . import otp, password_guard, receivers, senders, tokens, users, users_cache
@@ -159,10 +160,22 @@ def _signup_existing(
 ) -> AuthEmail | None:
     if not hashed:
         make_password(password)  # the same hashing cost as creating an account
+    _committed_write(user)
     otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip, store_code=False)
     if not users.is_active(user):
         return None
     return AuthEmail(to=users.stored_email(user), kind=EmailKind.SIGNUP_EXISTS)
+
+
+def _committed_write(user: Any) -> None:
+    """A no-op write, committed: a new account costs a committed insert (the commit's log
+    flush is most of it), so a taken address pays for a committed update of its own row
+    instead, and the two take alike (docs/security.md, "Enumeration"). No signals, no
+    change: the column is set to itself."""
+    model = type(user)
+    field = users.email_field()
+    with users.atomic():
+        model._default_manager.filter(pk=user.pk).update(**{field: F(field)})
 
 
 def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
@@ -193,16 +206,24 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     """
     email = normalize_email(email)
     user = users.check_credentials(client.request, email, password)
+    concealed = (
+        user is not None
+        and auth_settings.REQUIRE_VERIFIED_EMAIL
+        and not users.is_verified(user)
+        and auth_settings.UNVERIFIED_LOGIN == "conceal"
+    )
     # Always after the hash, one script call (password_guard.py): inside a delay or over the
     # IP's cap the answer is 429 whatever the password was, so guessing then learns nothing.
-    verdict = password_guard.attempt(email, client.ip, user is not None)
+    # A concealed account counts as a failure, as its answer says: were it a success, the
+    # delay that a taken address reaches after a few tries would never come for a fresh one.
+    verdict = password_guard.attempt(email, client.ip, user is not None and not concealed)
     if user is None:
         raise InvalidCredentials()
-    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
-        if auth_settings.UNVERIFIED_LOGIN == "reveal":
-            raise EmailNotVerified()
+    if concealed:
         _resend_verification(user, client.ip)
         raise InvalidCredentials()
+    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
+        raise EmailNotVerified()
     if verdict.step_up or users.second_factor_required(user):
         # step_up: the account is at its failure ceiling; the emailed code is the way in.
         return Challenge(start_login_challenge(user, client))
