@@ -20,7 +20,7 @@ from django_redis_auth.models import normalize_email
 LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"epoch"), "session epoch: every token must carry it (logout all replaces it)"),
     (re.compile(r"fam:.+"), "one session (device): its live refresh token, or revoked"),
-    (re.compile(r"jti:.+"), "one revoked access token, kept until the token expires"),
+    (re.compile(r"jti:.+"), "one revoked token, kept until it would have expired"),
     (re.compile(r"user"), "cached user row (never the password hash)"),
     (re.compile(r"uver"), "user-cache version: a refill lands only if unchanged"),
     *(

@@ -263,7 +263,8 @@ const flows = {
   },
   async me(button) {
     if (!requireDevice(button)) return;
-    show(button, await call("GET", "me/", { device: active }));
+    const result = await call("GET", "me/", { device: active });
+    show(button, result, result.status === 200 ? `${result.data.email} (user ${result.data.id})` : "");
   },
   async refresh(button) {
     if (!requireDevice(button)) return;
@@ -471,6 +472,9 @@ async function hideMissing() {
     }),
   );
   for (const node of $$("[data-requires]")) if (missing.includes(node.dataset.requires)) node.hidden = true;
+  $$(".panel:not([hidden]) .step").forEach((step, index) => {
+    step.textContent = String(index + 1);
+  });
   const docs = $("#link-docs");
   if (docs && (await fetch(docs.dataset.probe, { method: "HEAD" })).status === 404) docs.hidden = true;
   if (missing.length) {
