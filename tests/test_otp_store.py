@@ -9,11 +9,8 @@ from typing import Any
 import pytest
 import redis
 import time_machine
-from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from django_redis_auth import keys, otp, signals, store
 from django_redis_auth.exceptions import (
@@ -22,24 +19,14 @@ from django_redis_auth.exceptions import (
     RateLimited,
     TooManyAttempts,
 )
+from tests.helpers import package_settings
 
 EMAIL = "alice@example.com"
 LOGIN, RESET, VERIFY = otp.LOGIN, otp.PASSWORD_RESET, otp.EMAIL_VERIFICATION
 
 
-def package_settings(**changes: Any) -> dict[str, Any]:
-    return {**settings.DJANGO_REDIS_AUTH, **changes}
-
-
 def no_cooldown(**changes: Any):
     return override_settings(DJANGO_REDIS_AUTH=package_settings(RESEND_COOLDOWN=0, **changes))
-
-
-def dead_client() -> redis.Redis:
-    """``REDIS_CLIENT_FACTORY`` for a Redis that is down (nothing listens on port 1)."""
-    return redis.Redis(
-        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-    )
 
 
 def wrong(code: str) -> str:
@@ -649,7 +636,7 @@ def test_signals_never_carry_the_code():
 
 def test_redis_down_raises_auth_unavailable():
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_otp_store.dead_client")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         with pytest.raises(AuthUnavailable):
             otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
@@ -661,14 +648,14 @@ def test_redis_down_raises_auth_unavailable():
 
 
 def _race(calls: int, candidate) -> list[str]:
-    """Run ``otp.check`` from ``calls`` threads released at the same moment."""
+    """Run ``otp.code_outcome`` from ``calls`` threads released at the same moment."""
     barrier = threading.Barrier(calls)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
         barrier.wait()
-        outcome = otp.check(EMAIL, VERIFY, candidate(i))
+        outcome = otp.code_outcome(EMAIL, VERIFY, candidate(i))
         with lock:
             outcomes.append(outcome)
 
@@ -708,8 +695,8 @@ def test_50_concurrent_prove_then_consume_give_exactly_one_success():
 
     def run() -> None:
         barrier.wait()
-        proven = otp.check(EMAIL, VERIFY, code, consume=False)
-        consumed = otp.check(EMAIL, VERIFY, code) if proven == "ok" else "-"
+        proven = otp.code_outcome(EMAIL, VERIFY, code, consume=False)
+        consumed = otp.code_outcome(EMAIL, VERIFY, code) if proven == "ok" else "-"
         with lock:
             outcomes.append((proven, consumed))
 

@@ -203,7 +203,7 @@ DJANGO_REDIS_AUTH = {
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
     # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_redis_auth import users
+
 DEMO_EMAIL = "demo@example.com"
 DEMO_2FA_EMAIL = "demo-2fa@example.com"
 DEMO_PASSWORD = "demo-password-1234"
@@ -57,7 +59,7 @@ class Command(BaseCommand):
 
     def _ensure(self, email: str, password: str, flags: dict[str, Any]) -> tuple[str, Any]:
         model = get_user_model()
-        user = model._default_manager.filter(email__iexact=email).first()
+        user = users.find_by_email(email)
         if user is None:
             user = model._default_manager.create_user(
                 email=email, password=password, email_verified=True, **flags
