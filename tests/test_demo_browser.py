@@ -11,6 +11,7 @@ and the in-process tests (test_demo_pages.py) cover the Redis side in both passe
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -252,3 +253,35 @@ def test_panel_hides_when_its_endpoint_answers_404(page):
     assert page.is_visible("#sessions-btn")
     assert page.is_visible("#panel-me")
     assert "2fa/email/enable/" in page.inner_text("#missing")
+
+
+def test_google_return_trades_the_fragment_code_for_a_pair(page):
+    """google/callback/ sends the browser to ``/#code=<one-time code>``: the page posts it to
+    google/exchange/, keeps the pair and drops the code from the address bar. The exchange
+    and me/ are answered here, so this holds whether or not Google sign-in is configured."""
+    posted: list[str | None] = []
+
+    def exchange(route):
+        if route.request.method == "POST":
+            posted.append(route.request.post_data)
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body='{"access": "a.e30.c", "refresh": "r"}',
+        )
+
+    page.route("**/auth/google/exchange/", exchange)
+    page.route(
+        "**/auth/me/",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body='{"id": "7", "email": "g@example.com"}',
+        ),
+    )
+    page.goto(page.base + "/#code=one-time-exchange-code")
+    page.wait_for_selector("#device-A.signed-in")
+    assert "g@example.com" in page.inner_text("#device-A")
+    assert [json.loads(body) for body in posted] == [{"code": "one-time-exchange-code"}]
+    assert "#" not in page.url
+    wait_status(page, "google/exchange/", 200)

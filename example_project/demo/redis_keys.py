@@ -13,8 +13,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django_redis_auth import keys, store
-from django_redis_auth.models import normalize_email
+from django_redis_auth import keys, store, users
+from django_redis_auth.purposes import Purpose
 
 # (pattern on the part after the hash tag, label). Unknown keys are listed unlabelled.
 LABELS: list[tuple[re.Pattern[str], str]] = [
@@ -24,8 +24,8 @@ LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"user"), "cached user row (never the password hash)"),
     (re.compile(r"uver"), "user-cache version: a refill lands only if unchanged"),
     *(
-        (re.compile(rf"otp:{tag}"), f"pending {purpose} code: keyed hash + attempts")
-        for purpose, tag in keys.PURPOSE_TAGS.items()
+        (re.compile(rf"otp:{purpose.tag}"), f"pending {purpose.value} code: keyed hash + attempts")
+        for purpose in Purpose
     ),
     (re.compile(r"lim"), "this address' resend cooldowns and hourly caps"),
 ]
@@ -55,7 +55,7 @@ def _label(tag: str, key: str) -> str:
 def keys_of(user: Any) -> dict[str, Any]:
     """The user's keys (sessions, revocations, cache) and their address' keys (codes,
     limits), each with type and TTL, sorted by name. One SCAN per tag, one pipeline."""
-    email = normalize_email(getattr(user, user.get_email_field_name(), "") or "")
+    email = users.canonical_email_of(user)
     tags = [keys.user_tag(user.pk)] + ([keys.email_tag(email)] if email else [])
     client = store.get_client()
     with store.guard():

@@ -487,12 +487,18 @@ async function hideMissing() {
 
 async function googleReturn() {
   // google/callback/ redirects back with a one-time exchange code in the fragment.
+  // Success: #code=<one-time exchange code>; failure: #error=<error code>.
   const params = new URLSearchParams(window.location.hash.slice(1));
-  const code = params.get("code") || params.get("exchange_code");
-  if (!code) return;
+  const code = params.get("code");
+  const error = params.get("error");
+  if (!code && !error) return;
   history.replaceState(null, "", window.location.pathname + window.location.search);
+  if (error) {
+    show($("#panel-google h2"), { status: 0, data: { code: error, detail: "Google sign-in did not complete" } });
+    return;
+  }
   const result = await call("POST", "google/exchange/", { body: { code } });
-  show($("#panel-google .row") || $("#panel-google h2"), result, result.status === 200 ? `device ${active} signed in with Google` : "");
+  show($("#panel-google h2"), result, result.status === 200 ? `device ${active} signed in with Google` : "");
   if (result.status === 200) {
     store(active, result.data);
     const me = await call("GET", "me/", { device: active });
