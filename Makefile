@@ -44,6 +44,10 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[demo]"
 	touch $(DEMO_STAMP)
 
+$(DEMO_STAMP)-real: $(DEMO_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[demo,postgres]"
+	touch $@
+
 # --- demo ------------------------------------------------------------------------------------
 
 demo: $(DEMO_STAMP)
@@ -54,8 +58,7 @@ demo: $(DEMO_STAMP)
 
 demo-real: export DATABASE_URL = $(DEMO_DATABASE_URL)
 demo-real: export REDIS_URL = $(DEMO_REDIS_URL)
-demo-real: $(DEMO_STAMP) services
-	$(BIN)/python -m pip install --quiet -e ".[demo,postgres]"
+demo-real: $(DEMO_STAMP)-real services
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEMO_DB)'" \
 	    | grep -q 1 || createdb -h 127.0.0.1 -U postgres $(DEMO_DB)
 	$(MANAGE) migrate --noinput

@@ -284,3 +284,13 @@ def test_manage_py_without_django_explains_what_to_run():
     assert "make demo" in result.stderr
     assert "example_project/manage.py createsuperuser" in textwrap.dedent(result.stderr)
     assert "Traceback" not in result.stderr
+
+
+def test_api_index_and_page_link_the_openapi_pages_when_the_project_has_them(demo_site, client):
+    assert "docs" not in client.get("/api/").json()["links"]
+    assert 'id="link-docs"' not in client.get("/").content.decode()
+
+    demo_site.ROOT_URLCONF = "tests.demo_urls_with_docs"
+    links = client.get("/api/").json()["links"]
+    assert (links["schema"], links["docs"]) == ("/api/schema/", "/api/docs/")
+    assert '<a href="/api/docs/" id="link-docs">' in client.get("/").content.decode()

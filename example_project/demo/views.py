@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from .management.commands.demo_user import DEMO_ACCOUNTS, DEMO_PASSWORD
 
@@ -62,8 +62,19 @@ def endpoints() -> list[dict[str, Any]]:
     return found
 
 
+def _optional(name: str) -> str | None:
+    """The URL of an optional route of this project (the OpenAPI pages), if it has one."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
 def api_index(request: HttpRequest) -> JsonResponse:
     links = {"demo": reverse("index"), "admin": reverse("admin:index")}
+    for key, name in (("schema", "schema"), ("docs", "swagger-ui")):
+        if url := _optional(name):
+            links[key] = url
     if settings.DEBUG:
         links["mailbox"] = reverse("dev-mailbox")
         links["mailbox_json"] = reverse("dev-mailbox-json")
@@ -91,6 +102,7 @@ def index(request: HttpRequest) -> HttpResponse:
     }
     links = {
         "api": reverse("api-index"),
+        "docs": _optional("swagger-ui"),
         "admin": reverse("admin:index"),
         "mailbox": reverse("dev-mailbox") if settings.DEBUG else None,
         "google_start": f"{api}google/start/?next=/",

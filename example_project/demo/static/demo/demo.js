@@ -475,8 +475,6 @@ async function hideMissing() {
   $$(".panel:not([hidden]) .step").forEach((step, index) => {
     step.textContent = String(index + 1);
   });
-  const docs = $("#link-docs");
-  if (docs && (await fetch(docs.dataset.probe, { method: "HEAD" })).status === 404) docs.hidden = true;
   if (missing.length) {
     const note = $("#missing");
     note.hidden = false;
