@@ -248,11 +248,27 @@ def test_panel_hides_when_its_endpoint_answers_404(page):
             status=401, content_type="application/json", body='{"code": "not_authenticated"}'
         ),
     )
+
+    def revoke_others(route):  # probed as present, then a 404 page when called
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=401, content_type="application/json", body="{}")
+        else:
+            route.fulfill(status=404, content_type="text/html", body="<h1>Not Found</h1>")
+
+    page.route("**/auth/sessions/revoke-others/", revoke_others)
     open_demo(page)
     assert page.is_hidden("#panel-2fa")
     assert page.is_visible("#sessions-btn")
     assert page.is_visible("#panel-me")
     assert "2fa/email/enable/" in page.inner_text("#missing")
+
+    page.click("[data-fill-login='demo@example.com']")
+    page.click("#login-btn")
+    wait_status(page, "login/", 200)
+    page.click("#revoke-others-btn")
+    wait_status(page, "sessions/revoke-others/", 404)
+    page.wait_for_selector("#revoke-others-btn", state="hidden")
+    assert "sessions/revoke-others/" in page.inner_text("#missing")
 
 
 def test_google_return_trades_the_fragment_code_for_a_pair(page):

@@ -87,7 +87,23 @@ async function call(method, path, { body, device, quiet } = {}) {
     device: token ? device : undefined, ms: Math.round(performance.now() - started), retryAfter: response.headers.get("Retry-After"),
   };
   if (!quiet) logCall(entry);
-  return { status: response.status, data: json ? data : null, missing: response.status === 404 && !json };
+  if (response.status === 404 && !json) hidePanelsFor([path]); // Django's page: no such endpoint
+  return { status: response.status, data: json ? data : null };
+}
+
+const missingPaths = new Set();
+
+function hidePanelsFor(paths) {
+  for (const path of paths) missingPaths.add(path);
+  for (const node of $$("[data-requires]")) if (missingPaths.has(node.dataset.requires)) node.hidden = true;
+  $$(".panel:not([hidden]) .step").forEach((step, index) => {
+    step.textContent = String(index + 1);
+  });
+  if (missingPaths.size) {
+    const note = $("#missing");
+    note.hidden = false;
+    note.textContent = `Not in this version of the API (404), so hidden: ${[...missingPaths].sort().join(", ")}`;
+  }
 }
 
 function show(button, result, note = "") {
@@ -471,15 +487,7 @@ async function hideMissing() {
       if (response.status === 404) missing.push(path);
     }),
   );
-  for (const node of $$("[data-requires]")) if (missing.includes(node.dataset.requires)) node.hidden = true;
-  $$(".panel:not([hidden]) .step").forEach((step, index) => {
-    step.textContent = String(index + 1);
-  });
-  if (missing.length) {
-    const note = $("#missing");
-    note.hidden = false;
-    note.textContent = `Not in this version of the API (404), so hidden: ${missing.sort().join(", ")}`;
-  }
+  hidePanelsFor(missing);
   document.body.dataset.ready = "true";
 }
 
@@ -518,7 +526,10 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  for (const button of $$(".mailbox-fill")) button.addEventListener("click", () => fillFromMailbox(button));
+  for (const button of $$(".mailbox-fill")) {
+    if (config.mailbox) button.addEventListener("click", () => fillFromMailbox(button));
+    else button.hidden = true; // no development mailbox with DEBUG off
+  }
   for (const button of $$("[data-fill-login]")) {
     button.addEventListener("click", () => {
       $("#login-email").value = button.dataset.fillLogin;
