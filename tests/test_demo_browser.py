@@ -39,6 +39,16 @@ DEMO_PASSWORD = "demo-password-1234"
 
 pytestmark = pytest.mark.fake_only
 
+# What `make demo` runs before runserver, in one process.
+SETUP = """
+import django
+from django.core.management import call_command
+
+django.setup()
+call_command("migrate", interactive=False, verbosity=0)
+call_command("demo_user")
+"""
+
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
@@ -55,9 +65,8 @@ def server(tmp_path_factory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{tmp / 'demo.sqlite3'}",
         "EMAIL_FILE_PATH": str(tmp / "mailbox"),
     }
-    for command in (("migrate", "--noinput", "-v0"), ("demo_user",)):
-        result = run("manage.py", *command, **env)
-        assert result.returncode == 0, result.stdout + result.stderr
+    result = run("-c", SETUP, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
     with runserver(tmp, **env) as base:
         yield base
 
