@@ -38,10 +38,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The demo needs only the package and its [demo] extra (no test or lint toolchain).
+# The demo needs only the package and its [demo] extra (no test or lint toolchain);
+# --no-compile: Python compiles what the demo imports on first use, not all of Django.
 $(DEMO_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[demo]"
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[demo]"
 	touch $(DEMO_STAMP)
 
 $(DEMO_STAMP)-real: $(DEMO_STAMP)
