@@ -121,6 +121,7 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["MAILBOX_DIR"] == tmp_path
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["DJANGO_REDIS_AUTH"]["GOOGLE_REDIRECT_ALLOWED"] == ("/",)
     assert config["SECURE_SSL_REDIRECT"] is True
     assert config["SECURE_HSTS_SECONDS"] > 0
 
@@ -130,6 +131,21 @@ def test_development_mailbox_is_the_default_only_with_debug(load_settings):
     assert config["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     config = load_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     assert config["EMAIL_BACKEND"] == "django.core.mail.backends.locmem.EmailBackend"
+
+
+def test_google_environment(load_settings):
+    config = load_settings(
+        GOOGLE_OAUTH2_KEY="web.apps.googleusercontent.com",
+        GOOGLE_OAUTH2_EXTRA_AUDIENCES="ios.apps.googleusercontent.com, android.apps.x",
+        GOOGLE_REDIRECT_ALLOWED="https://app.example.com/,/demo/",
+    )
+    assert "social_django" in config["INSTALLED_APPS"]
+    package = config["DJANGO_REDIS_AUTH"]
+    assert package["GOOGLE_EXTRA_AUDIENCES"] == (
+        "ios.apps.googleusercontent.com",
+        "android.apps.x",
+    )
+    assert package["GOOGLE_REDIRECT_ALLOWED"] == ("https://app.example.com/", "/demo/")
 
 
 @pytest.mark.parametrize(
