@@ -15,9 +15,10 @@ variable                    default                               meaning
                             DEBUG)                                the OTP HMAC
 ``DEBUG``                   ``1``                                 ``0`` in production
 ``ALLOWED_HOSTS``           ``localhost,127.0.0.1``               comma separated
-``EMAIL_BACKEND``           console backend                       any Django email backend
-``EMAIL_FILE_PATH``         unset                                 directory for the
-                                                                  file-based email backend
+``EMAIL_BACKEND``           DEBUG: the development mailbox        any Django email backend
+                            (``demo.mailbox``); else console
+``EMAIL_FILE_PATH``         unset (mailbox: example_project/      directory for the
+                            mailbox/)                             file-based backends
 ``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
 ``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
 ``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
@@ -93,7 +94,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
-    "demo",  # the demo_user management command and the index view
+    "demo",  # the demo page, the development mailbox and the demo_user command
 ]
 
 MIDDLEWARE = [
@@ -275,9 +276,15 @@ DJANGO_REDIS_AUTH = {
 
 # --- Email ----------------------------------------------------------------------------------
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With DEBUG on, mail goes to the development mailbox (demo/mailbox.py): the last
+# MAILBOX_SIZE messages as files in MAILBOX_DIR, shown at /dev/mailbox/ and on the demo page.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "demo.mailbox.MailboxBackend" if DEBUG else "django.core.mail.backends.console.EmailBackend"
+)
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+MAILBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "mailbox")
+MAILBOX_SIZE = 100
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
 # --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
