@@ -68,6 +68,14 @@ class RateLimited(exceptions.Throttled):
         self.detail = exceptions.ErrorDetail(str(self.default_detail), code or self.default_code)
 
 
+class LoginThrottled(RateLimited):
+    """Too many failed passwords for this account from this client, or from this client
+    overall: 429 + ``Retry-After``, whatever the password (password_guard.py)."""
+
+    default_detail = _("Too many failed sign-in attempts. Try again later.")
+    default_code = "login_throttled"
+
+
 class InvalidCode(exceptions.APIException):
     """Wrong, expired, used and unknown codes look alike: telling them apart would tell an
     attacker whether an address has a pending code."""
@@ -255,7 +263,10 @@ _DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     TokenRevoked: "The token was revoked (logout, logout everywhere, password change, ...).",
     InvalidToken: "The token is malformed, expired, of the wrong type or not ours.",
     TokenReused: "An already rotated refresh token was presented: its whole session is revoked.",
-    RateLimited: "Resend cooldown or an hourly cap; wait `Retry-After` seconds.",
+    RateLimited: "Resend cooldown, an hourly cap, or too many wrong codes from this client; "
+    "wait `Retry-After` seconds.",
+    LoginThrottled: "Too many failed passwords for this account from this client (or from "
+    "this client overall); wait `Retry-After` seconds, whatever the password.",
     InvalidCode: "The code is wrong, expired, used or was never sent.",
     TooManyAttempts: "Too many wrong codes: the code is destroyed. Request a new one.",
     PasswordInvalid: "The new password fails the project's password validators (see `errors`).",

@@ -115,7 +115,7 @@ def _answers_are_declared(monkeypatch):
                 undeclared.add((view.__name__, method, status_code, "a body, none declared"))
         elif set(data or {}) != set(successes[status_code]().fields):
             undeclared.add((view.__name__, method, status_code, f"fields {sorted(data or {})}"))
-    assert undeclared == set(), "answers missing from the views' declarations"
+    assert undeclared == set(), f"undeclared answers: {sorted(undeclared)}"
 
 
 @pytest.fixture

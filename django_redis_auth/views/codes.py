@@ -54,7 +54,7 @@ class EmailVerifyView(PublicAPIView):
 
     serializer_class = EmailCodeSerializer
     response_serializer_class = TokenPairSerializer
-    errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
+    errors = (InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated()
@@ -67,7 +67,7 @@ class LoginVerifyView(PublicAPIView):
 
     serializer_class = ChallengeCodeSerializer
     response_serializer_class = TokenPairSerializer
-    errors = (InvalidCode, TooManyAttempts, AuthUnavailable)
+    errors = (InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated()
@@ -109,7 +109,7 @@ class PasswordResetConfirmView(PublicAPIView):
 
     serializer_class = PasswordResetConfirmSerializer
     response_serializer_class = DetailSerializer
-    errors = (InvalidCode, TooManyAttempts, PasswordInvalid, AuthUnavailable)
+    errors = (InvalidCode, TooManyAttempts, PasswordInvalid, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated()

@@ -16,6 +16,7 @@ from ..exceptions import (
     EmailNotVerified,
     InvalidCredentials,
     InvalidToken,
+    LoginThrottled,
     RateLimited,
     RefreshTokenInvalid,
     TokenReused,
@@ -36,7 +37,7 @@ class LoginView(PublicAPIView):
 
     serializer_class = LoginSerializer
     response_serializer_class = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
-    errors = (InvalidCredentials, EmailNotVerified, RateLimited, AuthUnavailable)
+    errors = (InvalidCredentials, EmailNotVerified, LoginThrottled, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated()
