@@ -8,6 +8,7 @@ the model has no flag to read.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from django.conf import settings
@@ -76,7 +77,7 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 )
             ]
         return []
-    if settings.EMAIL_BACKEND == SMTP_BACKEND and not settings.is_overridden("EMAIL_HOST"):
+    if _email_backend() == SMTP_BACKEND and not settings.is_overridden("EMAIL_HOST"):
         return [
             Warning(
                 Messages.SMTP_UNCONFIGURED,
@@ -85,6 +86,14 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+def _email_backend() -> str:
+    # Django 6.1 warns at the first read of each EMAIL_* setting it deprecates; a project
+    # that still sets EMAIL_BACKEND was told so at startup, not by this check.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"The EMAIL_BACKEND setting is deprecated")
+        return str(settings.EMAIL_BACKEND)
 
 
 def _has_field(model: Any, name: str) -> bool:

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import django
 import redis
 from django.conf import settings
 from django.test import override_settings
@@ -15,6 +16,15 @@ from rest_framework.test import APIRequestFactory
 from tests.redis_servers import free_ports, no_retry
 
 DEAD_PORT = free_ports(1)[0]
+
+
+def set_email_backend(settings_fixture: Any, backend: str) -> None:
+    """Send the project's mail through ``backend`` the way the Django under test is
+    configured: ``MAILERS`` from 6.1 on (tests/settings.py uses it there), else EMAIL_BACKEND."""
+    if django.VERSION >= (6, 1):
+        settings_fixture.MAILERS = {"default": {"BACKEND": backend}}
+    else:
+        settings_fixture.EMAIL_BACKEND = backend
 
 
 def package_settings(**changes: Any) -> dict[str, Any]:

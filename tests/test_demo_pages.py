@@ -19,6 +19,7 @@ from django.urls import URLPattern
 
 from django_redis_auth import keys
 from tests.example_server import EXAMPLE, MANAGE, ROOT
+from tests.helpers import set_email_backend
 
 if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
@@ -37,7 +38,7 @@ def demo_site(settings, tmp_path):
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [EXAMPLE / "demo" / "templates"]},
     ]
-    settings.EMAIL_BACKEND = "demo.mailbox.MailboxBackend"
+    set_email_backend(settings, "demo.mailbox.MailboxBackend")
     settings.MAILBOX_DIR = tmp_path / "mailbox"
     settings.MAILBOX_SIZE = 100
     settings.SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = ""
@@ -142,7 +143,7 @@ def test_mailbox_page_and_json(demo_site, client):
 
 
 def test_mailbox_page_says_when_mail_goes_elsewhere(demo_site, client):
-    demo_site.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    set_email_backend(demo_site, "django.core.mail.backends.locmem.EmailBackend")
     html = client.get("/dev/mailbox/").content.decode()
     assert 'id="other-backend"' in html and "locmem" in html
 

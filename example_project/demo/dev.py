@@ -19,7 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_redis_auth import senders
 from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import exception_handler
 
 from . import mailbox, redis_keys
@@ -37,8 +39,17 @@ def debug_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
+def _backend() -> str:
+    """The email backend the package sends through: the MAILER alias of Django 6.1's
+    MAILERS when the project defines it, else EMAIL_BACKEND."""
+    if senders.uses_mailers():
+        config = settings.MAILERS.get(auth_settings.MAILER, {})
+        return str(config.get("BACKEND", "django.core.mail.backends.smtp.EmailBackend"))
+    return str(settings.EMAIL_BACKEND)
+
+
 def _using_mailbox() -> bool:
-    return settings.EMAIL_BACKEND == "demo.mailbox.MailboxBackend"
+    return _backend() == "demo.mailbox.MailboxBackend"
 
 
 @debug_only
@@ -51,7 +62,7 @@ def mailbox_page(request: HttpRequest) -> HttpResponse:
             "messages": mailbox.messages(),
             "size": mailbox.size(),
             "using_mailbox": _using_mailbox(),
-            "backend": settings.EMAIL_BACKEND,
+            "backend": _backend(),
         },
     )
 
