@@ -11,3 +11,13 @@ tokens_revoked = Signal()
 code_issued = Signal()
 code_verified = Signal()
 code_failed = Signal()
+
+# Account self-service (account.py, devices.py). kwargs: user (the user after the change);
+# second_factor_changed adds enabled (bool); email_changed adds old_email, new_email;
+# session_revoked has user_id, session_id and reason ("api" | "others" | "admin") instead;
+# account_deleted has user_id, email and deactivated (bool: the row was kept, inactive).
+password_changed = Signal()
+second_factor_changed = Signal()
+email_changed = Signal()
+session_revoked = Signal()
+account_deleted = Signal()

@@ -20,4 +20,22 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("2fa/email/enable/", views.SecondFactorEnableView.as_view(), name="2fa-enable"),
+    path("2fa/email/confirm/", views.SecondFactorConfirmView.as_view(), name="2fa-confirm"),
+    path("2fa/email/disable/", views.SecondFactorDisableView.as_view(), name="2fa-disable"),
+    path("sessions/", views.DeviceListView.as_view(), name="sessions"),
+    path(
+        "sessions/revoke-others/",
+        views.RevokeOtherDevicesView.as_view(),
+        name="sessions-revoke-others",
+    ),
+    path("sessions/<str:session_id>/", views.DeviceView.as_view(), name="session"),
+    path("email/change/", views.EmailChangeView.as_view(), name="email-change"),
+    path(
+        "email/change/confirm/",
+        views.EmailChangeConfirmView.as_view(),
+        name="email-change-confirm",
+    ),
+    path("account/delete/", views.AccountDeleteView.as_view(), name="account-delete"),
 ]

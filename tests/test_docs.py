@@ -14,7 +14,7 @@ def test_every_setting_is_documented_with_its_default():
     text = (DOCS / "settings.md").read_text()
     rows = {
         m.group(1): m.group(2)
-        for m in re.finditer(r"^\| `([A-Z_]+)` \| `?([^|`]+)`? \|", text, re.MULTILINE)
+        for m in re.finditer(r"^\| `([A-Z0-9_]+)` \| `?([^|`]+)`? \|", text, re.MULTILINE)
     }
     assert set(DEFAULTS) <= set(rows), f"undocumented: {sorted(set(DEFAULTS) - set(rows))}"
     for name, default in DEFAULTS.items():
