@@ -188,9 +188,7 @@ def disable_second_factor(user: Any, password: str, client: Client = _NOBODY) ->
     if user.otp_required:
         user.otp_required = False
         user.save(update_fields=["otp_required"])
-        senders.send(
-            AuthEmail(to=users.stored_email(user), kind=EmailKind.SECOND_FACTOR_DISABLED)
-        )
+        senders.send(AuthEmail(to=users.stored_email(user), kind=EmailKind.SECOND_FACTOR_DISABLED))
         signals.second_factor_changed.send(__name__, user=user, enabled=False)
     return False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from rest_framework import serializers
 
 from . import users
@@ -143,8 +145,8 @@ class DeviceSerializer(serializers.Serializer):
     """One signed-in session (device) in ``sessions/``."""
 
     id = serializers.CharField(read_only=True)
-    created = serializers.DateTimeField(read_only=True, allow_null=True)
-    last_used = serializers.DateTimeField(read_only=True, allow_null=True)
+    created = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+    last_used = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
     user_agent = serializers.CharField(read_only=True)
     ip = serializers.CharField(read_only=True, allow_null=True)
     current = serializers.BooleanField(read_only=True)

@@ -18,9 +18,7 @@ class DeviceListView(AuthenticatedAPIView):
     serializer_class = DeviceSerializer
 
     def get(self, request: Request) -> Response:
-        found = devices.list_devices(
-            users.user_id_of(request.user), claims.of(request.auth).family
-        )
+        found = devices.list_devices(users.user_id_of(request.user), claims.of(request.auth).family)
         return Response(self.get_serializer(found, many=True).data)
 
 
@@ -40,7 +38,5 @@ class RevokeOtherDevicesView(AuthenticatedAPIView):
     serializer_class = None
 
     def post(self, request: Request) -> Response:
-        devices.revoke_other_devices(
-            users.user_id_of(request.user), claims.of(request.auth).family
-        )
+        devices.revoke_other_devices(users.user_id_of(request.user), claims.of(request.auth).family)
         return Response(status=status.HTTP_204_NO_CONTENT)
