@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from .admin_sessions import SessionsAdminMixin
 from .models import User
 
 
@@ -19,7 +20,7 @@ class EmailUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SessionsAdminMixin, DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     list_display = (
