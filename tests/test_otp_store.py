@@ -462,7 +462,7 @@ def test_dry_run_does_not_touch_a_pending_code():
 
 
 @pytest.fixture
-def cluster(monkeypatch):
+def as_if_on_cluster(monkeypatch):
     monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
 
 
@@ -470,7 +470,9 @@ def _ip_count(client, ip: str) -> int:
     return int(client.hget(keys.ip_limits(ip), "n") or 0)
 
 
-def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips, monkeypatch):
+def test_cluster_issue_takes_two_round_trips_one_slot_each(
+    as_if_on_cluster, round_trips, monkeypatch
+):
     otp.issue_code("warm@example.com", VERIFY, client_ip="198.51.100.1")  # load scripts
     seen: list[list[str]] = []
     original = store.script
@@ -492,7 +494,7 @@ def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips,
     otp.verify_code(EMAIL, VERIFY, code)
 
 
-def test_cluster_ip_cap_is_enforced(cluster):
+def test_cluster_ip_cap_is_enforced(as_if_on_cluster):
     with no_cooldown(HOURLY_CAP_PER_IP=2):
         otp.issue_code("a@example.com", VERIFY, client_ip="203.0.113.7")
         otp.issue_code("b@example.com", VERIFY, client_ip="203.0.113.7")
@@ -502,7 +504,7 @@ def test_cluster_ip_cap_is_enforced(cluster):
         otp.issue_code("c@example.com", VERIFY, client_ip="198.51.100.1")
 
 
-def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(cluster, redis_client):
+def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(as_if_on_cluster, redis_client):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     assert _ip_count(redis_client, "203.0.113.7") == 1
     with pytest.raises(RateLimited):
@@ -526,7 +528,7 @@ def _failing_script(monkeypatch, name: str, error: Exception) -> None:
 
 
 def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
-    cluster, redis_client, monkeypatch
+    as_if_on_cluster, redis_client, monkeypatch
 ):
     """A 503 half-way (the email's slot times out after the IP's was charged) must not leave
     the IP charged: nothing half-written."""
@@ -537,7 +539,7 @@ def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
     assert _ip_count(redis_client, "203.0.113.7") == 1
 
 
-def test_cluster_refusal_stays_429_when_giving_back_fails(cluster, monkeypatch):
+def test_cluster_refusal_stays_429_when_giving_back_fails(as_if_on_cluster, monkeypatch):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     original = store.script
 
