@@ -222,7 +222,7 @@ def test_record_lives_in_the_family_key_with_its_ttl(user, password, redis_clien
         redis_client.pttl(family_key),
         redis_client.pttl(keys.session_index(access["user_id"])),
     )
-    assert 0 < ttl <= index_ttl <= 86_400_000
+    assert 0 < ttl <= index_ttl + 1000 and index_ttl <= 86_400_000  # same TTL, read apart
     # Nothing of the tokens themselves is in Redis.
     everything = b"".join(redis_client.get(k) or b"" for k in redis_client.keys("*:fam:*"))
     assert pair["refresh"].encode() not in everything and pair["access"].encode() not in everything
