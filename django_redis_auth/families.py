@@ -41,9 +41,10 @@ _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def jti_digest(jti: str) -> str:
-    """96 bits of SHA-256 of ``jti``: what a record stores instead of the jti (16 bytes
-    instead of 32; a collision would need a *signed* token whose jti collides)."""
-    raw = hashlib.sha256(f"django_redis_auth.jti:{jti}".encode()).digest()[:12]
+    """72 bits of SHA-256 of ``jti``: what a record stores instead of the jti (12 bytes
+    instead of 32). Accepting the wrong token would need an older, validly *signed* refresh
+    token of the same family whose digest collides with the live one's: 1 in 2**72."""
+    raw = hashlib.sha256(f"django_redis_auth.jti:{jti}".encode()).digest()[:9]
     return base64.urlsafe_b64encode(raw).decode()
 
 

@@ -88,6 +88,7 @@ def test_every_benchmark_section_runs():
         "## 2. One-time codes: issue and verify",
         "## 3. Scale: cost as revoked tokens accumulate",
         "## 4. End to end: GET /auth/me/ through gunicorn",
+        "## 5. Signed-in sessions: memory per session, listing and refresh",
         "### Targets",
     ):
         assert heading in output
@@ -98,6 +99,7 @@ def test_every_benchmark_section_runs():
         "django-otp EmailDevice: load + verify_token",
         "Postgres table: select for update + update",
         "code hash (digest, attempts)",
+        "family key with its record (MEMORY USAGE)",
         "GET /bench/me-simplejwt/",
     ):
         assert row in output
