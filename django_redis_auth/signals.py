@@ -3,8 +3,9 @@
 from django.dispatch import Signal
 
 # Sent after tokens were revoked. kwargs: user_id, scope ("token" | "session" | "user"),
-# reason ("logout", "logout_all", "password_changed", "deactivated", "deleted",
-# "refresh_reuse", "api", "command").
+# reason ("logout", "logout_all", "password_changed", "password_reset", "email_changed",
+# "account_deleted", "deactivated", "deleted", "refresh_reuse", "api", "others", "admin",
+# "command").
 tokens_revoked = Signal()
 
 # One-time codes. kwargs: email, purpose; code_failed adds reason ("invalid" | "too_many_attempts").
