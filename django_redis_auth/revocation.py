@@ -234,17 +234,7 @@ def revoke_family(user_id: Any, family: str, *, reason: str = "api") -> bool:
     """Revoke one session family by id (a device signed out from the device list): every
     access and refresh token of it is refused from the next request on. Returns whether a
     live family was revoked. One round trip."""
-    results = _write(
-        lambda pipe: (
-            pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True, get=True),
-            pipe.zrem(keys.session_index(user_id), family),
-        )
-    )
-    previous = store.decode(results[0])
-    if previous is None or previous == keys.REVOKED:
-        return False
-    tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)
-    return True
+    return bool(revoke_families(user_id, [family], reason=reason))
 
 
 def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api") -> list[str]:

@@ -259,6 +259,20 @@ def test_email_change_to_a_taken_address_answers_the_same(make_user, login, bear
     assert get_user_model().objects.get(email="bob@example.com")
 
 
+def test_email_change_limits_are_the_same_for_taken_and_free_addresses(
+    make_user, login, bearer, password
+):
+    make_user()
+    make_user(email="bob@example.com")
+    client = bearer(login()["access"])
+    for new_email in ("free@example.com", "bob@example.com"):
+        body = {"new_email": new_email, "password": password}
+        assert client.post("/auth/email/change/", body, format="json").status_code == 202
+        again = client.post("/auth/email/change/", body, format="json")
+        assert again.status_code == 429, new_email  # the resend cooldown, either way
+        assert again.json()["code"] == "rate_limited" and "Retry-After" in again
+
+
 def test_email_change_refusals(user, devices, bearer, password):
     client = bearer(devices[0]["access"])
     wrong = client.post(
