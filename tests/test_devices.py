@@ -261,3 +261,32 @@ def test_sessions_need_authentication(api):
 )
 def test_coarse_ip(ip, coarse):
     assert families.coarse_ip(ip) == coarse
+
+
+@pytest.mark.real
+def test_signing_a_device_out_waits_for_replica_acknowledgement(user, password, bearer, settings):
+    """REPLICA_ACKS applies to the device list's sign-outs as to logout: without a replica
+    to acknowledge, 503 (the session is still revoked on the master)."""
+    from django.test import override_settings
+
+    from tests.redis_servers import RedisServer
+    from tests.test_outage import _factory_url
+
+    with RedisServer() as lonely:
+        _factory_url[0] = lonely.url()
+        package = {
+            **settings.DJANGO_REDIS_AUTH,
+            "REDIS_CLIENT_FACTORY": "tests.test_outage.url_client",
+        }
+        with override_settings(DJANGO_REDIS_AUTH=package):
+            laptop, tablet, phone = sign_in(password), sign_in(password), sign_in(password)
+        with override_settings(
+            DJANGO_REDIS_AUTH={**package, "REPLICA_ACKS": 1, "REPLICA_ACK_TIMEOUT": 50}
+        ):
+            client = bearer(phone["access"])
+            response = client.delete(f"/auth/sessions/{family_of(laptop)}/")
+            assert (response.status_code, response.json()["code"]) == (503, "auth_unavailable")
+            assert bearer(laptop["access"]).get("/auth/me/").status_code == 401
+            response = client.post("/auth/sessions/revoke-others/")
+            assert response.status_code == 503
+            assert bearer(tablet["access"]).get("/auth/me/").status_code == 401
