@@ -75,8 +75,28 @@ DEFAULTS: dict[str, Any] = {
     # survive a failover to a replica. 0 = do not wait (standalone Redis, or Cluster).
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # Google sign-in (docs/google.md). The web client's id and secret are social-auth's own
+    # settings, SOCIAL_AUTH_GOOGLE_OAUTH2_KEY and SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET.
+    # More client ids an ID token may be issued to (the iOS and Android clients).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/'s ``next`` may send the browser back to, and the redirect_uri an
+    # SPA may use in the code flow: absolute URLs or paths; a trailing "/" allows the subtree.
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create an account when a Google address has none (off: 403 signup_closed).
+    "GOOGLE_CREATE_USERS": True,
+    # Let a Google sign-in stand in for the emailed second factor (off: the same 202
+    # challenge as login/).
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # Absolute URL of google/callback/ as registered with Google; None builds it from the
+    # request (set it behind a proxy that changes the scheme or host).
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for each request to Google (tokens, user info, signing keys).
+    "GOOGLE_TIMEOUT": 5,
+    # social-auth pipeline of the Google sign-in (dotted paths); None = social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
+SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
     {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "USER_SERIALIZER"}
 )
@@ -149,6 +169,9 @@ class AuthSettings:
             raise ImproperlyConfigured(
                 f"{SETTINGS_NAME}['REFRESH_REUSE_INTERVAL'] must be 0..300 seconds."
             )
+        if name in SEQUENCES and not isinstance(value, list | tuple):
+            # A bare string would be iterated character by character.
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")
         return value
 
     def reload(self) -> None:

@@ -47,6 +47,15 @@ key                             value                       expires
                                 cooldown (ms, Redis clock)
 ``P:{iH}:lim``                  the client IP's limits:     end of the hour window
                                 ``w``, ``n``
+``P:{gH}:gs``                   pending Google browser      10 minutes; taken once
+                                sign-in, by keyed digest    (GETDEL) by the callback
+                                of its OAuth ``state``:
+                                JSON of the PKCE verifier,
+                                ``next``, the callback URL
+                                and a digest of the
+                                browser's cookie
+``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
+                                keyed digest: the user id   (GETDEL) by google/exchange/
 ==============================  ==========================  =================================
 """
 
@@ -131,3 +140,14 @@ def limits(email: str) -> str:
 
 def ip_limits(ip: str) -> str:
     return f"{_p()}:{{i{_digest('ip', ip)}}}:lim"
+
+
+def google_state(state: str) -> str:
+    """A pending browser sign-in with Google, named by a keyed digest of its ``state``."""
+    return f"{_p()}:{{g{_digest('google_state', state)}}}:gs"
+
+
+def google_exchange(code: str) -> str:
+    """A one-time exchange code of the browser flow, named by its keyed digest (the code
+    itself is never stored)."""
+    return f"{_p()}:{{g{_digest('google_exchange', code)}}}:gx"

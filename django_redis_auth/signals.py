@@ -22,3 +22,11 @@ second_factor_changed = Signal()
 email_changed = Signal()
 session_revoked = Signal()
 account_deleted = Signal()
+
+# Google sign-in (social.py). kwargs: user, provider ("google-oauth2").
+# social_sign_in adds created (a new account) and linked (an existing account was linked to
+# Google by its verified address in this sign-in); it is sent once Google vouched for the
+# user, before the token pair or the second-factor challenge.
+social_sign_in = Signal()
+social_linked = Signal()
+social_unlinked = Signal()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import google
 
 app_name = "django_redis_auth"
 
@@ -38,4 +39,8 @@ urlpatterns = [
         name="email-change-confirm",
     ),
     path("account/delete/", views.AccountDeleteView.as_view(), name="account-delete"),
+    path("google/", google.GoogleView.as_view(), name="google"),
+    path("google/start/", google.GoogleStartView.as_view(), name="google-start"),
+    path("google/callback/", google.GoogleCallbackView.as_view(), name="google-callback"),
+    path("google/exchange/", google.GoogleExchangeView.as_view(), name="google-exchange"),
 ]

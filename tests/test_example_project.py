@@ -53,6 +53,8 @@ SETTINGS_ENV = (
     "EMAIL_FILE_PATH",
     "GOOGLE_OAUTH2_KEY",
     "GOOGLE_OAUTH2_SECRET",
+    "GOOGLE_OAUTH2_EXTRA_AUDIENCES",
+    "GOOGLE_REDIRECT_ALLOWED",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -163,8 +165,24 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["EMAIL_FILE_PATH"] == str(tmp_path)
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["DJANGO_REDIS_AUTH"]["GOOGLE_REDIRECT_ALLOWED"] == ("/",)
     assert config["SECURE_SSL_REDIRECT"] is True
     assert config["SECURE_HSTS_SECONDS"] > 0
+
+
+def test_google_environment(load_settings):
+    config = load_settings(
+        GOOGLE_OAUTH2_KEY="web.apps.googleusercontent.com",
+        GOOGLE_OAUTH2_EXTRA_AUDIENCES="ios.apps.googleusercontent.com, android.apps.x",
+        GOOGLE_REDIRECT_ALLOWED="https://app.example.com/,/demo/",
+    )
+    assert "social_django" in config["INSTALLED_APPS"]
+    package = config["DJANGO_REDIS_AUTH"]
+    assert package["GOOGLE_EXTRA_AUDIENCES"] == (
+        "ios.apps.googleusercontent.com",
+        "android.apps.x",
+    )
+    assert package["GOOGLE_REDIRECT_ALLOWED"] == ("https://app.example.com/", "/demo/")
 
 
 @pytest.mark.parametrize(

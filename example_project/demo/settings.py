@@ -18,8 +18,13 @@ variable                    default                               meaning
 ``EMAIL_BACKEND``           console backend                       any Django email backend
 ``EMAIL_FILE_PATH``         unset                                 directory for the
                                                                   file-based email backend
-``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
-``GOOGLE_OAUTH2_SECRET``
+``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
+``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
+``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
+``AUDIENCES``                                                     Android client ids
+``GOOGLE_REDIRECT_ALLOWED`` ``/`` when a key is set               comma separated URLs or
+                                                                  paths google/start/ may
+                                                                  return to
 ==========================  ====================================  ==========================
 """
 
@@ -73,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
     "demo",  # the demo_user management command and the index view
 ]
@@ -230,6 +236,21 @@ DJANGO_REDIS_AUTH = {
     # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
+    # iOS / Android client ids an ID token may be issued to (set below from the environment).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/ may send the browser back to (set below from the environment).
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create accounts for Google addresses that have none.
+    "GOOGLE_CREATE_USERS": True,
+    # Google sign-in stands in for the emailed second factor.
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # URL of google/callback/ as registered with Google; None builds it from the request.
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for Google.
+    "GOOGLE_TIMEOUT": 5,
+    # The social-auth pipeline; None = django_redis_auth.social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -239,10 +260,15 @@ if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
-# --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
+# --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
 
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
+DJANGO_REDIS_AUTH["GOOGLE_EXTRA_AUDIENCES"] = tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", ""))
+# The demo page itself by default, once Google is on.
+DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
+    env_list("GOOGLE_REDIRECT_ALLOWED", "/" if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY else "")
+)
 
 # --- Internationalisation and static files --------------------------------------------------
 
