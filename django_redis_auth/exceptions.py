@@ -64,6 +64,14 @@ class RateLimited(exceptions.Throttled):
         self.detail = exceptions.ErrorDetail(str(self.default_detail), code or self.default_code)
 
 
+class LoginThrottled(RateLimited):
+    """Too many failed passwords for this account from this client, or from this client
+    overall: 429 + ``Retry-After``, whatever the password (password_guard.py)."""
+
+    default_detail = _("Too many failed sign-in attempts. Try again later.")
+    default_code = "login_throttled"
+
+
 class InvalidCode(exceptions.APIException):
     """Wrong, expired, used and unknown codes look alike: telling them apart would tell an
     attacker whether an address has a pending code."""

@@ -30,3 +30,10 @@ account_deleted = Signal()
 social_sign_in = Signal()
 social_linked = Signal()
 social_unlinked = Signal()
+
+# A password-guessing limit tripped (password_guard.py). kwargs: email (canonical form),
+# scope ("account_client": this address from one client, now delayed; "account": this
+# address from every client, now needs an emailed code with the password; "client": one
+# client IP across addresses, now refused), reason ("delay" | "step_up" | "spraying").
+# Sent once when the limit trips, not for every refused attempt; no IP in it.
+login_throttled = Signal()
