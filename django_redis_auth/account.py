@@ -24,7 +24,17 @@ from typing import Any
 from django.db import IntegrityError
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import otp, receivers, revocation, senders, signals, tokens, users, users_cache
+from . import (
+    otp,
+    password_guard,
+    receivers,
+    revocation,
+    senders,
+    signals,
+    tokens,
+    users,
+    users_cache,
+)
 from .clients import Client
 from .conf import auth_settings
 from .emails import normalize_email
@@ -72,8 +82,12 @@ def _row(user: Any) -> Any:
 
 
 def _password_ok(user: Any, password: str | None, client: Client) -> bool:
-    """Whether ``password`` is the user's: the one check every account change makes."""
-    return bool(password) and user.check_password(password)
+    """Whether ``password`` is the user's: the one check every account change makes, through
+    the password-guessing limiter (429 ``login_throttled`` inside a delay, whatever the
+    password). A step-up verdict (the account is at its failure ceiling) does not stop a
+    caller who is signed in already and gives the right password: the session is the second
+    factor here, and its guesses are throttled per client like anyone's."""
+    return password_guard.check_password(user, password or "", client.ip).ok
 
 
 def _require_password(user: Any, password: str | None, client: Client, field: str) -> None:
@@ -166,7 +180,11 @@ def confirm_second_factor(user: Any, code: str, client: Client = _NOBODY) -> boo
     user = _row(user)
     _second_factor_usable(user)
     otp.verify_code(
-        users.canonical_email_of(user), Purpose.SECOND_FACTOR, code, binding=_binding(user)
+        users.canonical_email_of(user),
+        Purpose.SECOND_FACTOR,
+        code,
+        binding=_binding(user),
+        client_ip=client.ip,
     )
     if not user.otp_required:
         user.otp_required = True
@@ -242,7 +260,9 @@ def confirm_email_change(
     """
     user = _row(user)
     new_email = normalize_email(new_email)
-    otp.verify_code(new_email, Purpose.EMAIL_CHANGE, code, binding=_binding(user))
+    otp.verify_code(
+        new_email, Purpose.EMAIL_CHANGE, code, binding=_binding(user), client_ip=client.ip
+    )
     owner = users.find_by_email(new_email)
     if owner is not None and owner.pk != user.pk:
         raise EmailTaken()
@@ -294,7 +314,11 @@ def delete_account(
         return Deletion.CODE_SENT
     else:
         otp.verify_code(
-            users.canonical_email_of(user), Purpose.ACCOUNT_DELETE, code, binding=_binding(user)
+            users.canonical_email_of(user),
+            Purpose.ACCOUNT_DELETE,
+            code,
+            binding=_binding(user),
+            client_ip=client.ip,
         )
     user_id, email = users.user_id_of(user), users.stored_email(user)
     deactivate = auth_settings.ACCOUNT_DELETION == "deactivate"

@@ -434,3 +434,36 @@ def test_user_serializer_is_swappable(user, devices, bearer):
 def test_account_endpoints_need_a_bearer_token(api, method, path):
     response = getattr(api, method)(path, {}, format="json")
     assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+# --- the password-guessing limiter on every endpoint that checks a password ----------------
+
+GUARDED = [
+    ("/auth/password/change/", "current_password", {"new_password": NEW_PASSWORD}),
+    ("/auth/2fa/email/disable/", "password", {}),
+    ("/auth/email/change/", "password", {"new_email": "elsewhere@example.com"}),
+    ("/auth/account/delete/", "password", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "field", "rest"), GUARDED)
+def test_password_checks_are_throttled_like_login(
+    user, devices, bearer, password, path, field, rest
+):
+    client = bearer(devices[0]["access"])
+    with override_package(LOGIN_FAILURES_BEFORE_DELAY=2, LOGIN_DELAY=30):
+        for _ in range(2):
+            wrong = client.post(path, {field: "a wrong guess", **rest}, format="json")
+            assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
+        # The second failure started a delay. Inside the delay even the right password is refused: guessing learns nothing.
+        right = client.post(path, {field: password, **rest}, format="json")
+        assert right.status_code == 429, right.content
+        assert right.json()["code"] == "login_throttled" and int(right["Retry-After"]) > 0
+        # The same address + client is throttled at login/ too: one limiter, one count.
+        login = client.post(
+            "/auth/login/", {"email": user.email, "password": password}, format="json"
+        )
+        assert login.status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(password) and user.is_active
+    assert get_user_model().objects.filter(pk=user.pk).exists()
