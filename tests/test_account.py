@@ -455,7 +455,7 @@ def test_password_checks_are_throttled_like_login(
         for _ in range(2):
             wrong = client.post(path, {field: "a wrong guess", **rest}, format="json")
             assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
-        # The second failure started a delay. Inside the delay even the right password is refused: guessing learns nothing.
+        # The second failure started a delay: inside it even the right password is refused.
         right = client.post(path, {field: password, **rest}, format="json")
         assert right.status_code == 429, right.content
         assert right.json()["code"] == "login_throttled" and int(right["Retry-After"]) > 0
