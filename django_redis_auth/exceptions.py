@@ -101,6 +101,63 @@ class PasswordInvalid(exceptions.ValidationError):
         self.messages = messages
 
 
+class WrongPassword(exceptions.ValidationError):
+    """The current password given to confirm an account change is wrong. A 400, not a 401:
+    the caller's token is fine, and a 401 would make clients sign out."""
+
+    default_code = "wrong_password"
+
+    def __init__(self, field: str = "password") -> None:
+        super().__init__({field: [_("The password is not correct.")]}, code=self.default_code)
+
+
+class SessionNotFound(exceptions.NotFound):
+    default_detail = _("No such signed-in session.")
+    default_code = "session_not_found"
+
+
+class SecondFactorUnavailable(exceptions.PermissionDenied):
+    """``SECOND_FACTOR = "off"``, or the user model has no ``otp_required`` field."""
+
+    default_detail = _("The emailed second factor is not available.")
+    default_code = "second_factor_unavailable"
+
+
+class SecondFactorAlreadyOn(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The emailed second factor is already on.")
+    default_code = "second_factor_already_on"
+
+
+class SecondFactorRequired(exceptions.PermissionDenied):
+    default_detail = _("Every account must use the emailed second factor here.")
+    default_code = "second_factor_required"
+
+
+class EmailUnchanged(exceptions.ValidationError):
+    default_code = "email_unchanged"
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"new_email": [_("This is already the account's address.")]}, code=self.default_code
+        )
+
+
+class EmailTaken(exceptions.APIException):
+    """Only answered once a code has proved the caller owns the address."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Another account uses this address now.")
+    default_code = "email_taken"
+
+
+class PasswordRequired(exceptions.ValidationError):
+    default_code = "password_required"
+
+    def __init__(self) -> None:
+        super().__init__({"password": [_("Enter your password.")]}, code=self.default_code)
+
+
 # --- Google sign-in (social.py) -------------------------------------------------------------
 
 
@@ -275,6 +332,15 @@ _DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     BadAuthorizationHeader: "The `Authorization` header is not `Bearer <token>`.",
     RefreshTokenInvalid: "The refresh token in the body is invalid, expired or another user's.",
     exceptions.NotAuthenticated: "No `Authorization: Bearer <access>` header.",
+    WrongPassword: "The current password given to confirm an account change is wrong.",
+    SessionNotFound: "No such signed-in session of this user (unknown, ended or another's).",
+    SecondFactorUnavailable: "The emailed second factor is off here (`SECOND_FACTOR`), or "
+    "the user model has no `otp_required` field.",
+    SecondFactorAlreadyOn: "The emailed second factor is already on.",
+    SecondFactorRequired: '`SECOND_FACTOR="required"`: the second factor cannot be turned off.',
+    EmailUnchanged: "The new address is the account's address already.",
+    EmailTaken: "Another account has the new address now (answered only after its code).",
+    PasswordRequired: "This account has a password: deleting it needs the password.",
     ProviderNotConfigured: "Google sign-in is not configured (no client id, or no `[google]`).",
     InvalidSocialToken: "Google did not vouch for the credential (signature, expiry, "
     "audience, issuer), or refused the code / access token.",

@@ -1,7 +1,8 @@
 """OpenAPI 3 for the package's endpoints, through drf-spectacular (the ``[openapi]`` extra).
 
 The schema is built from what each view *declares*, so it cannot drift from the code that
-answers: ``serializer_class`` (the request body), ``response_serializer_class`` and
+answers: ``serializer_class`` (the request body; ``query_serializer_class`` for a GET's
+query string), ``response_serializer_class`` and
 ``success_status`` (the success answer) and ``errors`` (the exception classes the view
 raises). Validation errors are added from the request serializer's fields and the
 authentication errors from the view's authentication classes; every error code and its
@@ -117,6 +118,25 @@ def _validation_codes(serializer_class: type[serializers.Serializer], method: st
     return codes
 
 
+def body_serializer(view_class: type) -> Any:
+    """The serializer class of the view's request body (``get_serializer_class()``, which
+    may come from a setting such as USER_SERIALIZER), or None."""
+    try:
+        return view_class().get_serializer_class()
+    except AssertionError:  # GenericAPIView without serializer_class
+        return None
+
+
+def _input_serializer(view_class: type, method: str) -> Any:
+    """What a ``method`` request carries: the body's serializer (POST, PUT, PATCH), the
+    declared ``query_serializer_class`` (GET), or nothing (DELETE)."""
+    if method.lower() in _BODY_METHODS:
+        return body_serializer(view_class)
+    if method.lower() == "get":
+        return getattr(view_class, "query_serializer_class", None)
+    return None
+
+
 def _authenticators(view_class: type, method: str) -> list[type]:
     """The authentication classes the view uses for ``method`` (some choose per method)."""
     view = view_class()
@@ -131,8 +151,8 @@ def error_codes_for(view_class: type, method: str = "post") -> dict[int, list[Er
     def add(code: str, status_code: int) -> None:
         found.setdefault(status_code, {})[code] = _entry(code, status_code)
 
-    serializer_class = getattr(view_class, "serializer_class", None)
-    if serializer_class is not None and method.lower() != "delete":
+    serializer_class = _input_serializer(view_class, method)
+    if serializer_class is not None:
         for code in _validation_codes(serializer_class, method):
             add(code, status.HTTP_400_BAD_REQUEST)
         if method.lower() in _BODY_METHODS:
@@ -180,7 +200,7 @@ def success_responses(view_class: type, method: str = "post") -> dict[int, Any]:
     if success is None and success_status < 300 and success_status != 204:
         # No separate declaration: the view's own serializer is its answer (``me/``, whose
         # serializer is the USER_SERIALIZER setting), as in DRF's generic views.
-        success = view_class().get_serializer_class()
+        success = body_serializer(view_class)
     if isinstance(success, dict):
         return dict(success)
     return {success_status: success}
@@ -198,14 +218,14 @@ def _operation(view_class: type, method: str) -> Any:
     kwargs: dict[str, Any] = {"responses": responses, "parameters": []}
     if view_class.__module__ in _TAGS:
         kwargs["tags"] = [_TAGS[view_class.__module__]]
-    serializer_class = getattr(view_class, "serializer_class", None)
     if method in _BODY_METHODS:
-        if serializer_class is None:
+        if body_serializer(view_class) is None:
             kwargs["request"] = None
     else:
         kwargs["request"] = None
-        if method == "get" and serializer_class is not None:
-            kwargs["parameters"].append(serializer_class)  # the query string
+        query = _input_serializer(view_class, method)
+        if query is not None:
+            kwargs["parameters"].append(query)
     if status.HTTP_429_TOO_MANY_REQUESTS in responses:
         kwargs["parameters"].append(
             OpenApiParameter(

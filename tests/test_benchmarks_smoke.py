@@ -110,6 +110,7 @@ def test_every_benchmark_section_runs(bench_databases):
         "## 2. One-time codes: issue and verify",
         "## 3. Scale: cost as revoked tokens accumulate",
         "## 4. End to end: GET /auth/me/ through gunicorn",
+        "## 5. Signed-in sessions: memory per session, listing and refresh",
         "### Targets",
     ):
         assert heading in output
@@ -120,6 +121,7 @@ def test_every_benchmark_section_runs(bench_databases):
         "django-otp EmailDevice: load + verify_token",
         "Postgres table: select for update + update",
         "code hash (digest, attempts)",
+        "family key with its record (MEMORY USAGE)",
         "GET /bench/me-simplejwt/",
     ):
         assert row in output

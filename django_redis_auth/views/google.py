@@ -167,7 +167,8 @@ def _callback_url(request: Request) -> str:
 class GoogleStartView(PublicAPIView):
     """GET ?next=<allow-listed URL> → 302 to Google's consent page."""
 
-    serializer_class = GoogleStartSerializer  # the query string
+    serializer_class = GoogleStartSerializer
+    query_serializer_class = GoogleStartSerializer
     success_status = 302
     errors = (ProviderNotConfigured, RedirectNotAllowed, AuthUnavailable)
 
