@@ -39,6 +39,20 @@ def bulk_users(prefix: str, count: int) -> list[Any]:
     return model.objects.bulk_create(users, batch_size=2000)
 
 
+class ManyUsers:
+    """``users`` users with ``per_user`` access tokens each (signed in through the package,
+    so each token has its live session family), every user's cache entry warm: what a
+    server sees when many clients each bring their own token."""
+
+    def __init__(self, users: int, per_user: int, prefix: str = "bench-many-") -> None:
+        from django_redis_auth.tokens import issue_token_pair
+
+        t0 = time.perf_counter()
+        self.users = bulk_users(prefix, users)
+        self.tokens = [issue_token_pair(u).access for _ in range(per_user) for u in self.users]
+        self.load_s = time.perf_counter() - t0
+
+
 class RevokedKeys:
     """Revocation records (``keys.revoked_jti``) for many users, added incrementally."""
 

@@ -30,39 +30,75 @@ def auth(args: Any, out: Out) -> list[Target]:
         "revocation keys, the naive design's keys); the measured token is valid. "
         "`authenticate()` on a DRF `Request`, warm caches."
     )
-    ops = bench_auth.build_ops(user)
+    users, per_user = args.many_users
+    many = fixtures.ManyUsers(users, per_user)
+    out(
+        f"Many users: {users:,} users with {per_user} access tokens each ({users * per_user:,} "
+        f"tokens, created and warmed in {many.load_s:.1f} s), cycled in order: more tokens "
+        "than `VERIFIED_TOKEN_MEMO` (4,096) and more users than the parsed-row memo (1,024) "
+        "hold, so each request is a token's first in the process and its row is parsed."
+    )
+    ops = bench_auth.build_ops(user, many)
     measure(ops.all, args.iterations)
-    print_table("Authentication per request", ops.all, ops.floor, out=out)
+    print_table(
+        "Authentication per request",
+        ops.all,
+        ops.floor_mget,
+        out=out,
+        ratio_note=(
+            f"Ratio = median / median of `{ops.floor_mget.name}` (same run); the many-users "
+            f"row: / median of the many-users floor."
+        ),
+    )
+    floor = ops.floor_mget.median_us
     ours = ops.ours.median_us
-    vs_floor = ours / ops.floor.median_us
-    first_vs_floor = ops.ours_first_use.median_us / ops.floor.median_us
+    later = ours / floor
+    first = ops.ours_first_use.median_us / floor
+    many_ratio = ops.ours_many.median_us / ops.many_floor.median_us
     vs_db = ops.db_blacklist.median_us / ours
     vs_stateless = ops.simplejwt.median_us / ours
+    many_vs_db = ops.db_blacklist.median_us / ops.ours_many.median_us
+    many_vs_stateless = ops.simplejwt.median_us / ops.ours_many.median_us
+    floor_name = "decode + MGET + parse"
     return [
         Target(
             "1",
-            "ours ≤ 1.15x (decode + one Redis round trip): a token's later requests",
-            f"{vs_floor:.2f}x",
-            vs_floor <= 1.15,
+            f"many users ({users * per_user:,} tokens of {users:,} users) ≤ 1.2x the floor "
+            f"({floor_name}, same cycle)",
+            f"{many_ratio:.2f}x",
+            many_ratio <= 1.2,
         ),
         Target(
             "1",
-            "ours ≤ 1.15x (decode + one Redis round trip): a token's first request",
-            f"{first_vs_floor:.2f}x",
-            first_vs_floor <= 1.15,
+            f"a token's first request ≤ 1.15x the floor ({floor_name})",
+            f"{first:.2f}x",
+            first <= 1.15,
         ),
-        Target("1", "ours ≥ 5x faster than simplejwt + DB blacklist", f"{vs_db:.2f}x", vs_db >= 5),
+        Target(
+            "1",
+            f"a token's later requests ≤ 0.7x the floor ({floor_name})",
+            f"{later:.2f}x",
+            later <= 0.7,
+        ),
+        Target(
+            "1",
+            "ours ≥ 5x faster than simplejwt + DB blacklist",
+            f"{vs_db:.2f}x (many users: {many_vs_db:.2f}x)",
+            vs_db >= 5 and many_vs_db >= 5,
+        ),
         Target(
             "1",
             "ours ≥ 2x faster than stateless simplejwt",
-            f"{vs_stateless:.2f}x",
-            vs_stateless >= 2,
+            f"{vs_stateless:.2f}x (many users: {many_vs_stateless:.2f}x)",
+            vs_stateless >= 2 and many_vs_stateless >= 2,
         ),
         Target(
             "5",
-            "ours: 1 Redis round trip, 0 DB queries per request",
-            f"{ops.ours.redis_round_trips} round trip(s), {ops.ours.db_queries} queries",
-            ops.ours.redis_round_trips == 1 and ops.ours.db_queries == 0,
+            "ours: 1 Redis round trip, 0 DB queries per request (single token, many users)",
+            f"{ops.ours.redis_round_trips} / {ops.ours_many.redis_round_trips} round trip(s), "
+            f"{ops.ours.db_queries} / {ops.ours_many.db_queries} queries",
+            ops.ours.redis_round_trips == ops.ours_many.redis_round_trips == 1
+            and ops.ours.db_queries == ops.ours_many.db_queries == 0,
         ),
     ]
 

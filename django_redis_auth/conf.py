@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a zero-argument callable returning a redis-py client (e.g. RedisCluster).
     # ``None`` uses ``django_redis.get_redis_connection(CACHE_ALIAS)``.
     "REDIS_CLIENT_FACTORY": None,
+    # Dotted path to a zero-argument callable returning a redis.asyncio client, for the async
+    # authentication path (async_auth). ``None`` derives one from the synchronous client's
+    # connection settings (standalone Redis; required for Sentinel and Cluster).
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,  # seconds
@@ -56,7 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "REPLICA_ACK_TIMEOUT": 100,
 }
 
-IMPORT_STRINGS = frozenset({"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"})
+IMPORT_STRINGS = frozenset(
+    {"REDIS_CLIENT_FACTORY", "ASYNC_REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"}
+)
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
 
 
@@ -126,9 +132,10 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
         auth_settings.reload()
         # The Redis client and scripts depend on the alias / factory.
-        from . import store, verified_tokens
+        from . import async_store, store, verified_tokens
 
         store.reset()
+        async_store.reset()
         verified_tokens.clear()
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio
 import redis.cluster
 from django.conf import settings
 from django.test import override_settings
@@ -40,6 +41,22 @@ def dead_redis() -> redis.Redis:
     return redis.Redis(
         host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=no_retry()
     )
+
+
+def dead_async_redis() -> redis.asyncio.Redis:
+    """``ASYNC_REDIS_CLIENT_FACTORY`` for the same dead Redis (the async path)."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return redis.asyncio.Redis(
+        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+
+
+DEAD = {
+    "REDIS_CLIENT_FACTORY": "tests.test_outage.dead_redis",
+    "ASYNC_REDIS_CLIENT_FACTORY": "tests.test_outage.dead_async_redis",
+}
 
 
 def package_settings(**changes: Any) -> dict[str, Any]:
@@ -67,21 +84,21 @@ def fail_open_and_down() -> Iterator[None]:
 
 def assert_unavailable(response) -> None:
     assert response.status_code == 503, response.content
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"].split(";")[0] == "application/json"
     assert response.json() == UNAVAILABLE
 
 
 # -- Redis unreachable (both passes) ---------------------------------------------------------
 
 
-def test_authenticated_requests_are_refused_with_503_when_redis_is_down(user, login, bearer):
+def test_authenticated_requests_are_refused_with_503_when_redis_is_down(
+    user, login, bearer, me_path
+):
     pair = login()
     client = bearer(pair["access"])
-    assert client.get("/auth/me/").status_code == 200
-    with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
-    ):
-        assert_unavailable(client.get("/auth/me/"))
+    assert client.get(me_path).status_code == 200
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(**DEAD)):
+        assert_unavailable(client.get(me_path))
         assert_unavailable(client.post("/auth/logout/", {}, format="json"))
         assert_unavailable(client.post("/auth/logout/all/"))
 
@@ -144,22 +161,19 @@ def test_token_refresh_is_503_when_redis_is_down(api, user, login):
     assert_unavailable(response)
 
 
-def test_outage_does_not_hide_bad_tokens(bearer, redis_down):
+def test_outage_does_not_hide_bad_tokens(bearer, me_path):
     """Signature and expiry are checked before Redis: garbage is 401, not 503."""
-    assert bearer("not-a-jwt").get("/auth/me/").status_code == 401
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(**DEAD)):
+        assert bearer("not-a-jwt").get(me_path).status_code == 401
 
 
-def test_fail_open_accepts_and_logs_a_warning_every_time(user, login, bearer, caplog):
+def test_fail_open_accepts_and_logs_a_warning_every_time(user, login, bearer, caplog, me_path):
     client = bearer(login()["access"])
-    with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(
-            REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis", FAIL_OPEN=True
-        )
-    ):
+    with override_settings(DJANGO_REDIS_AUTH=package_settings(**DEAD, FAIL_OPEN=True)):
         caplog.set_level(logging.WARNING, logger="django_redis_auth")
         caplog.clear()
         for expected in (1, 2, 3):
-            response = client.get("/auth/me/")
+            response = client.get(me_path)
             assert response.status_code == 200
             assert response.json()["email"] == user.email
             warnings = [

@@ -82,12 +82,12 @@ def test_each_request_gets_its_own_payload(user):
         token.payload["extra"] = "x"
 
 
-def test_a_remembered_token_is_refused_once_revoked(user, login, bearer):
+def test_a_remembered_token_is_refused_once_revoked(user, login, bearer, me_path):
     pair = login()
     client = bearer(pair["access"])
-    assert client.get("/auth/me/").status_code == 200
+    assert client.get(me_path).status_code == 200
     assert client.post("/auth/logout/").status_code in (200, 204)
-    response = client.get("/auth/me/")
+    response = client.get(me_path)
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
 
