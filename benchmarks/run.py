@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.revoked = 1_000 if args.quick else 100_000
     # Section 1's many-users row: users, access tokens each.
     args.many_users = (20, 3) if args.quick else (2_000, 10)
+    # Section 4: users whose tokens wrk cycles through.
+    args.e2e_users = 20 if args.quick else 500
     args.redis_levels = [0, 1_000] if args.quick else [0, 10_000, 100_000, 1_000_000]
     args.db_levels = [0, 1_000] if args.quick else [0, 10_000, 100_000, 1_000_000]
     return args
