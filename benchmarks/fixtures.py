@@ -7,6 +7,7 @@ server-side (``generate_series``) because a million ORM inserts would dominate t
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -51,6 +52,35 @@ class ManyUsers:
         self.users = bulk_users(prefix, users)
         self.tokens = [issue_token_pair(u).access for _ in range(per_user) for u in self.users]
         self.load_s = time.perf_counter() - t0
+
+
+class CachedUsers:
+    """Other users' cache entries and session epochs in Redis (``keys.cached_user``,
+    ``keys.epoch``), written in the package's own format (``users_cache.serialize`` of a
+    template user under each id), added incrementally: a user cache of N users."""
+
+    def __init__(self, template: Any) -> None:
+        from django_redis_auth import users_cache
+
+        self.count = 0
+        entry = json.loads(users_cache.serialize(template))
+        assert entry[2] == template.pk  # [version, layout, pk, ...]: the id comes first
+        self.head = json.dumps(entry[:2], separators=(",", ":"))[:-1] + ","
+        self.tail = "," + json.dumps(entry[3:], separators=(",", ":"))[1:]
+
+    def grow_to(self, target: int) -> float:
+        t0 = time.perf_counter()
+        client = store.get_client()
+        while self.count < target:
+            pipe = client.pipeline(transaction=False)
+            for i in range(self.count, min(target, self.count + BATCH)):
+                user_id = 20_000_000 + i
+                entry = f"{self.head}{user_id}{self.tail}"
+                pipe.set(keys.cached_user(user_id), entry, ex=REVOKED_KEY_TTL)
+                pipe.set(keys.epoch(user_id), os.urandom(9).hex(), ex=REVOKED_KEY_TTL)
+            self.count = min(target, self.count + BATCH)
+            pipe.execute()
+        return time.perf_counter() - t0
 
 
 class RevokedKeys:
