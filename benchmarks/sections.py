@@ -283,7 +283,8 @@ def _cached_users_levels(args: Any, user: Any, out: Out) -> float:
     out(
         f"{users * per_user:,} tokens of {users:,} real users cycled (in a full run more "
         "tokens than the verified-token memo holds, so each request is a token's first), "
-        "while Redis also holds N other users' cache entries and session epochs (the package's key names and format); normalised by the many-users "
+        "while Redis also holds N other users' cache entries and session epochs (the "
+        "package's key names and format); normalised by the many-users "
         "floor (PyJWT decode + MGET + json.loads) interleaved at each level. Levels are "
         "cumulative; the top level is bounded by the time to load it (a pipeline of 20k "
         "writes per round trip) and its memory, shown per level.\n"
