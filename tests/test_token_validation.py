@@ -87,6 +87,8 @@ class Case:
     headers: dict[str, Any] | None = None
     raw: Callable[[str], str] | None = None  # rewrites the encoded token
     accepted: bool = False  # what simplejwt decides (asserted too, so the case means it)
+    # Accepted HMAC tokens: checked without PyJWT (True), or handed to it (False).
+    shortcut: bool = True
 
 
 def _now() -> int:
@@ -95,8 +97,36 @@ def _now() -> int:
 
 CASES = [
     Case("valid", accepted=True),
-    Case("valid-rs256", backend="rs256", accepted=True),
-    Case("valid-es256", backend="es256", accepted=True),
+    Case("valid-rs256", backend="rs256", accepted=True, shortcut=False),
+    Case("valid-es256", backend="es256", accepted=True, shortcut=False),
+    # Shapes simplejwt does not write but PyJWT accepts: PyJWT decides.
+    Case("exp-float", claims={"exp": 300.5}, accepted=True, shortcut=False),
+    Case("iat-float", claims={"iat": -0.5}, accepted=True, shortcut=False),
+    Case("header-with-kid", headers={"kid": "k1"}, accepted=True, shortcut=False),
+    Case(
+        "iss-not-a-string-unconfigured",
+        raw=lambda t: _with_claims(t, iss=7),
+        accepted=True,
+        shortcut=False,
+    ),
+    Case(
+        "aud-list-containing-ours",
+        backend="hs256-aud-iss",
+        claims={"aud": ["other", AUDIENCE]},
+        accepted=True,
+    ),
+    Case("aud-empty-list", backend="hs256-aud-iss", claims={"aud": []}),
+    Case("exp-bool", claims={"exp": True}),
+    Case("sub-not-a-string", claims={"sub": 42}),
+    Case("jti-not-a-string", claims={"jti": 42}),
+    Case("iss-not-a-string", backend="hs256-aud-iss", raw=lambda t: _with_claims(t, iss=["x"])),
+    Case("payload-non-canonical-base64", raw=lambda t: _non_canonical(t)),
+    Case(
+        "header-alg-hs256-but-other-key-order",
+        raw=lambda t: _reordered_header(t),
+        accepted=True,
+        shortcut=False,
+    ),
     Case("expired", claims={"exp": -1}),
     Case("expired-long-ago", claims={"exp": -10_000}),
     Case("no-exp", drop=("exp",)),
@@ -123,7 +153,7 @@ CASES = [
     Case("alg-hs256-for-rs256-backend", backend="rs256", raw=lambda t: _hs256_with_public_key(t)),
     Case("rs256-other-key", backend="rs256", key=RSA_PRIVATE_2),
     Case("aud-iss-valid", backend="hs256-aud-iss", accepted=True),
-    Case("aud-iss-valid-rs256", backend="rs256-aud-iss", accepted=True),
+    Case("aud-iss-valid-rs256", backend="rs256-aud-iss", accepted=True, shortcut=False),
     Case("aud-missing", backend="hs256-aud-iss", drop=("aud",)),
     Case("aud-wrong", backend="hs256-aud-iss", claims={"aud": "someone-else"}),
     Case("iss-missing", backend="hs256-aud-iss", drop=("iss",)),
@@ -166,6 +196,33 @@ def _resign(token: str, payload: bytes) -> str:
     return _hmac_sign(_segments(token)[0], _b64(payload), SECRET.encode())
 
 
+def _non_canonical(token: str) -> str:
+    """The same payload bytes, base64url-encoded with trailing bits set (validly signed)."""
+    head, body, _sig = _segments(token)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if len(body) % 4 in (2, 3):
+        last = alphabet.index(body[-1])
+        body = body[:-1] + alphabet[last | (0b1111 if len(body) % 4 == 2 else 0b11)]
+    else:
+        body = body + "A"  # not canonical for this length either
+    return _hmac_sign(head, body, SECRET.encode())
+
+
+def _with_claims(token: str, **claims: Any) -> str:
+    """The token's payload with ``claims`` changed, validly signed (bypassing PyJWT's
+    encoder, which refuses some of these values)."""
+    body = _segments(token)[1]
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload.update(claims)
+    return _resign(token, json.dumps(payload).encode())
+
+
+def _reordered_header(token: str) -> str:
+    """A valid HS256 token whose header lists typ before alg (not how PyJWT writes it)."""
+    head = _b64(b'{"typ":"JWT","alg":"HS256"}')
+    return _hmac_sign(head, _segments(token)[1], SECRET.encode())
+
+
 def _hs256_with_public_key(token: str) -> str:
     head = _b64(b'{"alg":"HS256","typ":"JWT"}')
     return _hmac_sign(head, _segments(token)[1], RSA_PUBLIC.encode())
@@ -185,7 +242,7 @@ def _encode(case: Case) -> str:
     if "aud-iss" in case.backend:
         payload.update(aud=AUDIENCE, iss=ISSUER)
     for name, value in case.claims.items():
-        relative = name in ("exp", "nbf", "iat") and isinstance(value, int)
+        relative = name in ("exp", "nbf", "iat") and type(value) in (int, float)
         payload[name] = now + value if relative else value
     for name in case.drop:
         payload.pop(name, None)
@@ -216,17 +273,33 @@ def simplejwt_outcome(raw: bytes) -> tuple[type, dict] | Any:
     return type(token), token.payload
 
 
+@pytest.fixture
+def pyjwt_decodes(monkeypatch):
+    """How many times simplejwt's backend (so PyJWT) decoded a token."""
+    calls = []
+    real = TokenBackend.decode
+
+    def counting(self, token, verify=True):
+        calls.append(token)
+        return real(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting)
+    return calls
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fast_path_accepts_exactly_what_simplejwt_accepts(case, install_backend):
+def test_fast_path_accepts_exactly_what_simplejwt_accepts(case, install_backend, pyjwt_decodes):
     install_backend(case.backend)
     raw = _encode(case).encode()
     expected = simplejwt_outcome(raw)
     assert isinstance(expected, tuple) is case.accepted, expected  # the case means what it says
+    pyjwt_decodes.clear()
     fast = token_validation.validate(raw)
     if case.accepted:
         assert fast is not None, "the fast path must cover every token simplejwt accepts"
         assert (type(fast), fast.payload) == expected
         assert fast.token == raw and fast.current_time is not None
+        assert len(pyjwt_decodes) == (0 if case.shortcut else 1)
     else:
         assert fast is None
 

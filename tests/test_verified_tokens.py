@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-from django_redis_auth import verified_tokens
+from django_redis_auth import token_validation, verified_tokens
 from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.tokens import issue_token_pair
 
@@ -36,15 +36,24 @@ def refusal(access: str) -> tuple[str, object]:
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """How many times simplejwt checked a signature."""
+    """How many times a signature was checked: by simplejwt's backend (PyJWT), or by
+    token_validation's HMAC check when it accepted the token."""
     calls = []
     real = TokenBackend.decode
+    real_hmac = token_validation._hmac_payload
 
     def counting(self, token, verify=True):
         calls.append(token)
         return real(self, token, verify)
 
+    def counting_hmac(raw, backend):
+        payload = real_hmac(raw, backend)
+        if payload is not None:
+            calls.append(raw)
+        return payload
+
     monkeypatch.setattr(TokenBackend, "decode", counting)
+    monkeypatch.setattr(token_validation, "_hmac_payload", counting_hmac)
     return calls
 
 
