@@ -18,6 +18,7 @@ cached row. The many-users floor does the same over the same cycle of tokens.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,19 +43,22 @@ def drf_request(token: str) -> Request:
 
 
 def cycling(auth_class: type, tokens: list[str]) -> Callable[[int], object]:
-    """``authenticate()`` on the request of token ``i % len(tokens)``."""
+    """``authenticate()`` on the request of the next token, round and round: the position
+    is the op's own (not the harness' index, which restarts with every ``measure``), so a
+    token comes back only after every other one, however often the op is measured."""
     authenticator = auth_class()
     requests = [drf_request(token) for token in tokens]
     count = len(requests)
+    position = itertools.count()
 
-    def run(i: int) -> object:
-        result = authenticator.authenticate(requests[i % count])
+    def run(_i: int) -> object:
+        result = authenticator.authenticate(requests[next(position) % count])
         if result is None:  # pragma: no cover - a broken setup, not a measurement
             raise RuntimeError(f"{auth_class.__name__} did not authenticate")
         return result
 
-    for i in range(count):  # fail fast; fills every user's cache entry
-        run(i)
+    for _ in range(count):  # fail fast; fills every user's cache entry
+        run(0)
     return run
 
 
@@ -68,9 +72,10 @@ def decode_mget_parse(tokens: list[str]) -> Callable[[int], object]:
         claims = jwt.decode(token, key, algorithms=[algorithm])
         prepared.append((token, keys.request_keys(claims["user_id"], claims["fam"], claims["jti"])))
     count = len(prepared)
+    position = itertools.count()
 
-    def run(i: int) -> object:
-        token, request_keys = prepared[i % count]
+    def run(_i: int) -> object:
+        token, request_keys = prepared[next(position) % count]
         jwt.decode(token, key, algorithms=[algorithm])
         return json.loads(client.mget(request_keys)[3])
 
