@@ -36,7 +36,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, SlidingTo
 from django_redis_auth import token_validation
 from django_redis_auth.authentication import RedisJWTAuthentication
 
-SECRET = "not_secret, but at least 32 bytes long"  # (PyJWT warns about shorter HMAC keys)
+SECRET = "not_secret, " + "but 64 bytes long " * 3  # PyJWT warns about shorter HMAC keys
 AUDIENCE = "openid-client-id"
 ISSUER = "https://www.myoidcprovider.com"
 LEEWAY = 100
