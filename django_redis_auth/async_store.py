@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.commands.core import AsyncScript
 
 from . import store
-from .conf import auth_settings
+from .conf import auth_settings, on_change
 
 _lock = threading.Lock()
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
@@ -106,3 +106,6 @@ def reset() -> None:
     with _lock:
         _clients.clear()
         _scripts.clear()
+
+
+on_change(reset)

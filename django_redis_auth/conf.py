@@ -7,6 +7,7 @@ nothing touches settings at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -33,19 +34,28 @@ DEFAULTS: dict[str, Any] = {
     "CODE_TTL": 600,  # seconds
     "CODE_MAX_ATTEMPTS": 3,
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
-    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (keys.BUDGET_TAGS)
+    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (Purpose.budget)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
     "SECOND_FACTOR": "optional",
-    # Refuse login (403 email_not_verified) until the email is verified.
+    # Accept addresses whose local part (before the @) is not ASCII. Off: such addresses
+    # are refused with 400 email_not_allowed (see docs/security.md for why).
+    "ALLOW_UNICODE_LOCAL_PART": False,
+    # Refuse login until the email is verified.
     "REQUIRE_VERIFIED_EMAIL": True,
+    # How login/ refuses an unverified account: "conceal" answers like a wrong password
+    # (and mails a fresh verification code when the password was right); "reveal" answers
+    # 403 email_not_verified, which tells a fresh sign-up from a taken address.
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to the serializer of the user that me/ shows.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (verified_tokens.py);
@@ -58,12 +68,39 @@ DEFAULTS: dict[str, Any] = {
     # survive a failover to a replica. 0 = do not wait (standalone Redis, or Cluster).
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # Google sign-in (docs/google.md). The web client's id and secret are social-auth's own
+    # settings, SOCIAL_AUTH_GOOGLE_OAUTH2_KEY and SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET.
+    # More client ids an ID token may be issued to (the iOS and Android clients).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/'s ``next`` may send the browser back to, and the redirect_uri an
+    # SPA may use in the code flow: absolute URLs or paths; a trailing "/" allows the subtree.
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create an account when a Google address has none (off: 403 signup_closed).
+    "GOOGLE_CREATE_USERS": True,
+    # Let a Google sign-in stand in for the emailed second factor (off: the same 202
+    # challenge as login/).
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # Absolute URL of google/callback/ as registered with Google; None builds it from the
+    # request (set it behind a proxy that changes the scheme or host).
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for each request to Google (tokens, user info, signing keys).
+    "GOOGLE_TIMEOUT": 5,
+    # social-auth pipeline of the Google sign-in (dotted paths); None = social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
+SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
-    {"REDIS_CLIENT_FACTORY", "ASYNC_REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"}
+    {
+        "REDIS_CLIENT_FACTORY",
+        "ASYNC_REDIS_CLIENT_FACTORY",
+        "EMAIL_SENDER",
+        "CLIENT_IP_RESOLVER",
+        "USER_SERIALIZER",
+    }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
+CHOICES = {"SECOND_FACTOR": SECOND_FACTOR_CHOICES, "UNVERIFIED_LOGIN": ("conceal", "reveal")}
 
 
 class AuthSettings:
@@ -110,12 +147,13 @@ class AuthSettings:
     def _validate(self, name: str, value: Any) -> Any:
         if name == "KEY_PREFIX" and ("{" in value or "}" in value):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['KEY_PREFIX'] must not contain braces.")
-        if name == "SECOND_FACTOR" and value not in SECOND_FACTOR_CHOICES:
-            raise ImproperlyConfigured(
-                f"{SETTINGS_NAME}['SECOND_FACTOR'] must be one of {SECOND_FACTOR_CHOICES}."
-            )
+        if name in CHOICES and value not in CHOICES[name]:
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        if name in SEQUENCES and not isinstance(value, list | tuple):
+            # A bare string would be iterated character by character.
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")
         return value
 
     def reload(self) -> None:
@@ -128,15 +166,20 @@ class AuthSettings:
 auth_settings = AuthSettings()
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
-        auth_settings.reload()
-        # The Redis client and scripts depend on the alias / factory.
-        from . import async_store, store, verified_tokens
-
-        store.reset()
-        async_store.reset()
-        verified_tokens.clear()
+# Django settings whose change invalidates what this package derived from them. Modules
+# holding such state (store's client, verified_tokens' memo) connect their own receiver
+# with ``on_change``; nothing here imports them.
+DEPENDS_ON = frozenset({SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"})
 
 
-setting_changed.connect(_reload)
+def on_change(reset: Callable[[], None]) -> None:
+    """Call ``reset()`` whenever one of ``DEPENDS_ON`` changes (``override_settings``)."""
+
+    def receiver(*, setting: str, **kwargs: Any) -> None:
+        if setting in DEPENDS_ON:
+            reset()
+
+    setting_changed.connect(receiver, weak=False)
+
+
+on_change(auth_settings.reload)

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework_simplejwt import exceptions as simplejwt_exceptions
 
 
 class AuthUnavailable(exceptions.APIException):
@@ -39,7 +40,9 @@ class TokenRevoked(exceptions.AuthenticationFailed):
     default_code = "token_revoked"
 
 
-class InvalidToken(exceptions.AuthenticationFailed):
+class InvalidToken(simplejwt_exceptions.InvalidToken):
+    """simplejwt's class, so code that catches simplejwt's ``InvalidToken`` catches ours."""
+
     default_detail = _("Token is invalid or expired.")
     default_code = "token_not_valid"
 
@@ -75,14 +78,101 @@ class TooManyAttempts(InvalidCode):
     default_code = "too_many_attempts"
 
 
-class PasswordInvalid(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This password is not allowed.")
+class PasswordInvalid(exceptions.ValidationError):
+    """The password validators refused ``field``: a 400 ``password_invalid`` whose
+    ``errors`` carry their messages, like any other invalid field."""
+
     default_code = "password_invalid"
 
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__()
+    def __init__(self, messages: list[str], field: str = "password") -> None:
+        super().__init__({field: messages}, code=self.default_code)
         self.messages = messages
+
+
+# --- Google sign-in (social.py) -------------------------------------------------------------
+
+
+class ProviderNotConfigured(exceptions.NotFound):
+    """Google sign-in is off: no client id, or the ``[google]`` extra is not installed."""
+
+    default_detail = _("Google sign-in is not configured on this server.")
+    default_code = "provider_not_configured"
+
+
+class InvalidSocialToken(exceptions.AuthenticationFailed):
+    """Google did not vouch for the credential: bad signature, expired, wrong audience or
+    issuer, or an authorization code / access token Google refused."""
+
+    default_detail = _("The Google credential is invalid or has expired.")
+    default_code = "invalid_social_token"
+
+
+class ProviderUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Google cannot be reached right now. Try again shortly.")
+    default_code = "provider_unavailable"
+
+
+class AccountExists(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "An account with this email address already exists, and Google has not verified "
+        "that the address belongs to you. Sign in with your password instead."
+    )
+    default_code = "account_exists"
+
+
+class SocialEmailNotVerified(exceptions.PermissionDenied):
+    default_detail = _(
+        "Google has not verified this email address, so it cannot be used to create an account."
+    )
+    default_code = "social_email_not_verified"
+
+
+class SocialEmailRefused(exceptions.PermissionDenied):
+    """Google's address is not one this site accepts (``email_not_allowed``, e.g. a
+    non-ASCII local part without ALLOW_UNICODE_LOCAL_PART) or no address at all
+    (``invalid_email``)."""
+
+    default_detail = _("This Google account's email address cannot be used here.")
+    default_code = "email_not_allowed"
+
+
+class SignupClosed(exceptions.PermissionDenied):
+    default_detail = _("There is no account for this Google address, and sign-up is closed.")
+    default_code = "signup_closed"
+
+
+class SignInNotAllowed(exceptions.PermissionDenied):
+    """A social-auth policy (allowed domains or emails) refused the Google account."""
+
+    default_detail = _("This Google account may not sign in here.")
+    default_code = "sign_in_not_allowed"
+
+
+class LastSignInMethod(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "Google is your only way to sign in. Set a password (password reset) before unlinking it."
+    )
+    default_code = "last_sign_in_method"
+
+
+class NotLinked(exceptions.NotFound):
+    default_detail = _("No Google account is linked to this account.")
+    default_code = "not_linked"
+
+
+class RedirectNotAllowed(exceptions.ValidationError):
+    default_detail = _("This redirect target is not allowed.")
+    default_code = "redirect_not_allowed"
+
+
+class InvalidState(exceptions.ValidationError):
+    """Unknown, expired, replayed or foreign-browser ``state`` at the OAuth callback."""
+
+    default_detail = _("This sign-in attempt is unknown or has expired. Start again.")
+    default_code = "invalid_state"
 
 
 def _first_code(detail: Any) -> str:
@@ -136,8 +226,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(detail, dict):
         detail = detail.get("detail", exc.default_detail)
     response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
-    if isinstance(exc, PasswordInvalid):
-        response.data["errors"] = {"new_password": exc.messages}
     return response
 
 

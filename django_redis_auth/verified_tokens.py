@@ -34,8 +34,8 @@ import time
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import revocation, token_validation
-from .conf import auth_settings
+from . import claims, token_validation
+from .conf import auth_settings, on_change
 from .memo import BoundedMemo
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -82,8 +82,11 @@ def remember(raw: bytes | str, token: Token) -> None:
     exp = payload.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
-    _memo.put(raw, (type(token), dict(payload), revocation.accepted_until(token) - _MARGIN))
+    _memo.put(raw, (type(token), dict(payload), claims.accepted_until(token) - _MARGIN))
 
 
 def clear() -> None:
     _memo.clear()
+
+
+on_change(clear)

@@ -53,6 +53,8 @@ SETTINGS_ENV = (
     "EMAIL_FILE_PATH",
     "GOOGLE_OAUTH2_KEY",
     "GOOGLE_OAUTH2_SECRET",
+    "GOOGLE_OAUTH2_EXTRA_AUDIENCES",
+    "GOOGLE_REDIRECT_ALLOWED",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -122,10 +124,9 @@ def test_default_environment_is_sqlite_and_in_process_redis(load_settings):
     assert config["REST_FRAMEWORK"]["DEFAULT_AUTHENTICATION_CLASSES"] == [
         "django_redis_auth.authentication.RedisJWTAuthentication"
     ]
-    # The example spells defaults out for readers: none may drift from the real default.
-    assert {k: DEFAULTS.get(k, "<unknown key>") for k in config["DJANGO_REDIS_AUTH"]} == (
-        config["DJANGO_REDIS_AUTH"]
-    )
+    # The example spells every setting out for readers, at its real default: a new setting
+    # missing from the example fails here, and so does a default that drifted.
+    assert config["DJANGO_REDIS_AUTH"] == DEFAULTS
     assert "SECURE_SSL_REDIRECT" not in config
 
 
@@ -164,8 +165,24 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["EMAIL_FILE_PATH"] == str(tmp_path)
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["DJANGO_REDIS_AUTH"]["GOOGLE_REDIRECT_ALLOWED"] == ("/",)
     assert config["SECURE_SSL_REDIRECT"] is True
     assert config["SECURE_HSTS_SECONDS"] > 0
+
+
+def test_google_environment(load_settings):
+    config = load_settings(
+        GOOGLE_OAUTH2_KEY="web.apps.googleusercontent.com",
+        GOOGLE_OAUTH2_EXTRA_AUDIENCES="ios.apps.googleusercontent.com, android.apps.x",
+        GOOGLE_REDIRECT_ALLOWED="https://app.example.com/,/demo/",
+    )
+    assert "social_django" in config["INSTALLED_APPS"]
+    package = config["DJANGO_REDIS_AUTH"]
+    assert package["GOOGLE_EXTRA_AUDIENCES"] == (
+        "ios.apps.googleusercontent.com",
+        "android.apps.x",
+    )
+    assert package["GOOGLE_REDIRECT_ALLOWED"] == ("https://app.example.com/", "/demo/")
 
 
 @pytest.mark.parametrize(

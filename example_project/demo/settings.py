@@ -18,8 +18,13 @@ variable                    default                               meaning
 ``EMAIL_BACKEND``           console backend                       any Django email backend
 ``EMAIL_FILE_PATH``         unset                                 directory for the
                                                                   file-based email backend
-``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
-``GOOGLE_OAUTH2_SECRET``
+``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
+``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
+``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
+``AUDIENCES``                                                     Android client ids
+``GOOGLE_REDIRECT_ALLOWED`` ``/`` when a key is set               comma separated URLs or
+                                                                  paths google/start/ may
+                                                                  return to
 ==========================  ====================================  ==========================
 """
 
@@ -73,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
     "demo",  # the demo_user management command and the index view
 ]
@@ -183,6 +189,9 @@ DJANGO_REDIS_AUTH = {
     # Dotted path to a zero-argument callable returning a redis-py client (Redis Cluster);
     # None uses django_redis.get_redis_connection(CACHE_ALIAS).
     "REDIS_CLIENT_FACTORY": None,
+    # The same for the async path (redis.asyncio; docs/async.md); None derives it from the
+    # synchronous client's connection settings.
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes: digits, lifetime in seconds, wrong guesses before the code is destroyed.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,
@@ -196,21 +205,45 @@ DJANGO_REDIS_AUTH = {
     "OTP_HMAC_KEY": None,
     # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
     "SECOND_FACTOR": "optional",
-    # Refuse login (403 email_not_verified) until the email address is verified.
+    # Accept non-ASCII characters before the @ (refused by default: they fold differently
+    # in databases, Python and mail systems; see docs/security.md).
+    "ALLOW_UNICODE_LOCAL_PART": False,
+    # Refuse login until the email address is verified ...
     "REQUIRE_VERIFIED_EMAIL": True,
+    # ... answering like a wrong password ("conceal") or 403 email_not_verified ("reveal").
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to the callable that delivers auth emails (default: background thread).
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
     # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to the serializer me/ shows the user with.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
+    # Access tokens per process whose signature check is remembered (0 = check every time).
+    "VERIFIED_TOKEN_MEMO": 4096,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
     # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
+    # iOS / Android client ids an ID token may be issued to (set below from the environment).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/ may send the browser back to (set below from the environment).
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create accounts for Google addresses that have none.
+    "GOOGLE_CREATE_USERS": True,
+    # Google sign-in stands in for the emailed second factor.
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # URL of google/callback/ as registered with Google; None builds it from the request.
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for Google.
+    "GOOGLE_TIMEOUT": 5,
+    # The social-auth pipeline; None = django_redis_auth.social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -220,10 +253,15 @@ if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
-# --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
+# --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
 
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
+DJANGO_REDIS_AUTH["GOOGLE_EXTRA_AUDIENCES"] = tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", ""))
+# The demo page itself by default, once Google is on.
+DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
+    env_list("GOOGLE_REDIRECT_ALLOWED", "/" if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY else "")
+)
 
 # --- Internationalisation and static files --------------------------------------------------
 
@@ -238,7 +276,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Production hardening (DEBUG=0); `manage.py check --deploy` passes -----------------------
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = True
+    # SECURE_SSL_REDIRECT=0 serves plain HTTP (a TLS-terminating proxy that talks HTTP to
+    # gunicorn without setting X-Forwarded-Proto, or a local check with curl).
+    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") != "0"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
