@@ -35,3 +35,12 @@ def ninja_me(request):
 @api.get("/async-me", auth=AsyncRedisJWTBearer())
 async def ninja_async_me(request):
     return {"id": request.auth.pk, "email": request.auth.email}
+
+
+# Without install(): errors in django-ninja's own shape, still never a 500.
+plain_api = NinjaAPI(urls_namespace="tests-ninja-plain")
+
+
+@plain_api.get("/me", auth=AsyncRedisJWTBearer())
+async def plain_ninja_me(request):
+    return {"id": request.auth.pk}
