@@ -349,3 +349,11 @@ def e2e(args: Any, out: Out) -> list[Target]:
     environment.reset_state()
     out("\n## 4. End to end: GET /auth/me/ through gunicorn and uvicorn\n")
     return bench_e2e.run(args, out)
+
+
+def sessions(args: Any, out: Out) -> list[Target]:
+    from benchmarks import bench_sessions
+
+    environment.reset_state()
+    out("\n## 5. Signed-in sessions: memory per session, listing and refresh\n")
+    return bench_sessions.run(args, out)

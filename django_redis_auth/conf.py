@@ -36,6 +36,23 @@ DEFAULTS: dict[str, Any] = {
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
     "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (Purpose.budget)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
+    # Wrong codes per client IP per hour at the code-checking endpoints (email/verify/,
+    # password/reset/confirm/, login/verify/), then 429: one client cannot destroy other
+    # people's codes at scale. 0 = no limit.
+    "CODE_GUESSES_PER_IP": 30,
+    # Password guessing (password_guard.py). Per address + client IP: after this many
+    # failures each further one starts a delay (429 login_throttled, even for the right
+    # password) of LOGIN_DELAY seconds, doubling per failure up to LOGIN_DELAY_MAX.
+    "LOGIN_FAILURES_BEFORE_DELAY": 5,
+    "LOGIN_DELAY": 2,  # seconds
+    "LOGIN_DELAY_MAX": 900,  # seconds
+    "LOGIN_FAILURE_TTL": 86400,  # seconds an address + client's failures are remembered
+    # Per address across every client: after this many consecutive failures a right
+    # password also needs an emailed code (step-up), never a lock (NIST SP 800-63B: <= 100).
+    "LOGIN_STEP_UP_AFTER": 100,
+    "LOGIN_STEP_UP_TTL": 30 * 86400,  # seconds the consecutive failures are remembered
+    # Failed passwords per client IP per hour across addresses (spraying), then 429. 0 = off.
+    "LOGIN_FAILURES_PER_IP": 100,
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
@@ -52,8 +69,18 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
-    # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to a callable(request) -> str | None giving the client IP that per-client
+    # limits count. The default reads REMOTE_ADDR, or with TRUSTED_PROXIES the forwarding
+    # header (clients.py). None (unknown client) skips the per-IP limits for that request.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
+    # Reverse proxies in front of the app that append to FORWARDED_HEADER. 0 = the header
+    # is not trusted (a client can write it); set it to the number of proxy hops you run.
+    "TRUSTED_PROXIES": 0,
+    # "X-Forwarded-For" (or any header of that comma-separated form) or "Forwarded" (RFC 7239).
+    "FORWARDED_HEADER": "X-Forwarded-For",
+    # IPv6 clients are counted per network of this prefix length: one host usually holds a
+    # whole /64, so counting single addresses would give it 2^64 fresh budgets.
+    "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer of the user that me/ shows.
     "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
@@ -61,6 +88,17 @@ DEFAULTS: dict[str, Any] = {
     # Access tokens per process whose signature check is remembered (verified_tokens.py);
     # revocation is still checked in Redis on every request. 0 = check every time.
     "VERIFIED_TOKEN_MEMO": 4096,
+    # Seconds during which presenting the immediate predecessor of a family's live refresh
+    # token returns the same successor pair again (two tabs refreshing at once) instead of
+    # counting as reuse. 0 = any second use of a refresh token revokes its family.
+    "REFRESH_REUSE_INTERVAL": 0,
+    # The device list stores client IPs coarsened to these prefix lengths (32 / 128 = the
+    # full address, 0 = none) and user agents cut to SESSION_USER_AGENT_MAX characters.
+    "SESSION_IPV4_PREFIX": 24,
+    "SESSION_IPV6_PREFIX": 48,
+    "SESSION_USER_AGENT_MAX": 64,
+    # What account/delete/ does: "delete" the user row, or "deactivate" it (is_active=False).
+    "ACCOUNT_DELETION": "delete",
     # Accept tokens unchecked (logged) when Redis is down. Unsafe; off by default.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge a revocation (Redis WAIT) before logout & co. return;
@@ -100,7 +138,17 @@ IMPORT_STRINGS = frozenset(
     }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
-CHOICES = {"SECOND_FACTOR": SECOND_FACTOR_CHOICES, "UNVERIFIED_LOGIN": ("conceal", "reveal")}
+CHOICES = {
+    "SECOND_FACTOR": SECOND_FACTOR_CHOICES,
+    "UNVERIFIED_LOGIN": ("conceal", "reveal"),
+    "ACCOUNT_DELETION": ("delete", "deactivate"),
+}
+# Integer settings and their allowed ranges.
+RANGES = {
+    "SESSION_IPV4_PREFIX": (0, 32),
+    "SESSION_IPV6_PREFIX": (0, 128),
+    "SESSION_USER_AGENT_MAX": (0, 512),
+}
 
 
 class AuthSettings:
@@ -151,6 +199,13 @@ class AuthSettings:
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        if name in RANGES and not (RANGES[name][0] <= int(value) <= RANGES[name][1]):
+            low, high = RANGES[name]
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be {low}..{high}.")
+        if name == "REFRESH_REUSE_INTERVAL" and not (0 <= float(value) <= 300):
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['REFRESH_REUSE_INTERVAL'] must be 0..300 seconds."
+            )
         if name in SEQUENCES and not isinstance(value, list | tuple):
             # A bare string would be iterated character by character.
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")

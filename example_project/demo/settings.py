@@ -15,9 +15,10 @@ variable                    default                               meaning
                             DEBUG)                                the OTP HMAC
 ``DEBUG``                   ``1``                                 ``0`` in production
 ``ALLOWED_HOSTS``           ``localhost,127.0.0.1``               comma separated
-``EMAIL_BACKEND``           console backend                       any Django email backend
-``EMAIL_FILE_PATH``         unset                                 directory for the
-                                                                  file-based email backend
+``EMAIL_BACKEND``           DEBUG: the development mailbox        any Django email backend
+                            (``demo.mailbox``); else console
+``EMAIL_FILE_PATH``         unset (mailbox: example_project/      directory for the
+                            mailbox/)                             file-based backends
 ``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
 ``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
 ``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
@@ -25,6 +26,9 @@ variable                    default                               meaning
 ``GOOGLE_REDIRECT_ALLOWED`` ``/`` when a key is set               comma separated URLs or
                                                                   paths google/start/ may
                                                                   return to
+``TRUSTED_PROXIES``         ``0``: forwarding headers ignored     reverse proxies in front
+                                                                  that append to the header
+``FORWARDED_HEADER``        ``X-Forwarded-For``                   or ``Forwarded`` (RFC 7239)
 ==========================  ====================================  ==========================
 """
 
@@ -49,6 +53,16 @@ def env_bool(name: str, default: bool) -> bool:
     if value.strip().lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1 or 0).")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -80,7 +94,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
-    "demo",  # the demo_user management command and the index view
+    "demo",  # the demo page, the development mailbox and the demo_user command
 ]
 
 MIDDLEWARE = [
@@ -201,6 +215,18 @@ DJANGO_REDIS_AUTH = {
     # Codes per email address (per budget: verification + reset, login) and per client IP, per hour.
     "HOURLY_CAP_PER_EMAIL": 10,
     "HOURLY_CAP_PER_IP": 30,
+    # Wrong codes per client IP per hour at the code-checking endpoints, then 429.
+    "CODE_GUESSES_PER_IP": 30,
+    # Password guessing: per address + client IP a delay after 5 failures (2 s, doubling,
+    # at most 900 s; failures kept a day), per address an emailed code after 100
+    # consecutive failures (kept 30 days), per client IP 100 failures an hour (spraying).
+    "LOGIN_FAILURES_BEFORE_DELAY": 5,
+    "LOGIN_DELAY": 2,
+    "LOGIN_DELAY_MAX": 900,
+    "LOGIN_FAILURE_TTL": 86400,
+    "LOGIN_STEP_UP_AFTER": 100,
+    "LOGIN_STEP_UP_TTL": 2592000,
+    "LOGIN_FAILURES_PER_IP": 100,
     # HMAC key for codes at rest; None derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
@@ -214,15 +240,30 @@ DJANGO_REDIS_AUTH = {
     "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to the callable that delivers auth emails (default: background thread).
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
-    # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
-    # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
+    # REMOTE_ADDR, or the forwarding header of the TRUSTED_PROXIES proxies in front.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
+    # Behind gunicorn + nginx (one proxy that appends X-Forwarded-For): TRUSTED_PROXIES=1.
+    "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    "FORWARDED_HEADER": os.environ.get("FORWARDED_HEADER", "X-Forwarded-For"),
+    # IPv6 clients are counted per network of this prefix length.
+    "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer me/ shows the user with.
     "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (0 = check every time).
     "VERIFIED_TOKEN_MEMO": 4096,
+    # Seconds in which refreshing with the previous refresh token again returns the same
+    # new pair (two tabs refreshing at once) instead of signing the session out. 0 = strict.
+    "REFRESH_REUSE_INTERVAL": 0,
+    # The device list (sessions/) keeps client IPs cut to these prefixes and user agents
+    # cut to this many characters.
+    "SESSION_IPV4_PREFIX": 24,
+    "SESSION_IPV6_PREFIX": 48,
+    "SESSION_USER_AGENT_MAX": 64,
+    # account/delete/: "delete" the row, or "deactivate" it.
+    "ACCOUNT_DELETION": "delete",
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
@@ -248,9 +289,15 @@ DJANGO_REDIS_AUTH = {
 
 # --- Email ----------------------------------------------------------------------------------
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With DEBUG on, mail goes to the development mailbox (demo/mailbox.py): the last
+# MAILBOX_SIZE messages as files in MAILBOX_DIR, shown at /dev/mailbox/ and on the demo page.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "demo.mailbox.MailboxBackend" if DEBUG else "django.core.mail.backends.console.EmailBackend"
+)
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+MAILBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "mailbox")
+MAILBOX_SIZE = 100
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
 # --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
