@@ -126,6 +126,12 @@ def user(make_user):
 
 
 @pytest.fixture
+def twofa_user(make_user):
+    """alice@example.com with the emailed second factor on."""
+    return make_user(otp_required=True)
+
+
+@pytest.fixture
 def login(api, password):
     """POST login/ and return the token pair (asserts success)."""
 
