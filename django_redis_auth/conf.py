@@ -123,7 +123,8 @@ DEFAULTS: dict[str, Any] = {
     "GOOGLE_CALLBACK_URL": None,
     # Seconds to wait for each request to Google (tokens, user info, signing keys).
     "GOOGLE_TIMEOUT": 5,
-    # social-auth pipeline of the Google sign-in (dotted paths); None = social_pipeline.DEFAULT_PIPELINE.
+    # social-auth pipeline of the Google sign-in (dotted paths);
+    # None = social_pipeline.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
 }
 
