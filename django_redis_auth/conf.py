@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a zero-argument callable returning a redis-py client (e.g. RedisCluster).
     # ``None`` uses ``django_redis.get_redis_connection(CACHE_ALIAS)``.
     "REDIS_CLIENT_FACTORY": None,
+    # Dotted path to a zero-argument callable returning a redis.asyncio client, for the async
+    # authentication path (async_auth). ``None`` derives one from the synchronous client's
+    # connection settings (standalone Redis; required for Sentinel and Cluster).
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,  # seconds
@@ -122,13 +126,20 @@ DEFAULTS: dict[str, Any] = {
     "GOOGLE_CALLBACK_URL": None,
     # Seconds to wait for each request to Google (tokens, user info, signing keys).
     "GOOGLE_TIMEOUT": 5,
-    # social-auth pipeline of the Google sign-in (dotted paths); None = social.DEFAULT_PIPELINE.
+    # social-auth pipeline of the Google sign-in (dotted paths);
+    # None = social_pipeline.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
 }
 
 SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
-    {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "USER_SERIALIZER"}
+    {
+        "REDIS_CLIENT_FACTORY",
+        "ASYNC_REDIS_CLIENT_FACTORY",
+        "EMAIL_SENDER",
+        "CLIENT_IP_RESOLVER",
+        "USER_SERIALIZER",
+    }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
 CHOICES = {

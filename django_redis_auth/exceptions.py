@@ -445,3 +445,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = str(exc.detail["code"])
     response.data = {"detail": str(detail), "code": code}
     return response
+
+
+def detail_and_code(exc: exceptions.APIException) -> tuple[str, str]:
+    """The ``detail`` and ``code`` :func:`exception_handler` would render for ``exc``
+    (for integrations that render errors themselves, such as ``ninja_auth``)."""
+    detail = exc.detail
+    if isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    elif isinstance(detail, dict):
+        detail = detail.get("detail", exc.default_detail)
+    return str(detail), _first_code(exc.detail)

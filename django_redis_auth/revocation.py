@@ -82,11 +82,23 @@ def check(token: Token) -> bytes | None:
     revoked or gone, or the token itself was revoked. Returns the raw cached user entry
     (``None`` on a cache miss) so the caller needs no second round trip.
     """
-    user_id, epoch, family, jti = claims(token)
+    request_keys, epoch = check_keys(token)
     with store.guard():
-        current_epoch, fam, revoked, cached_user = store.get_client().mget(
-            keys.request_keys(user_id, family, jti)
-        )
+        values = store.get_client().mget(request_keys)
+    return verdict(values, epoch)
+
+
+def check_keys(token: Token) -> tuple[list[str], str]:
+    """The keys :func:`check` reads for ``token`` and the epoch it must find (shared with
+    the async path, which makes the same MGET on ``redis.asyncio``)."""
+    user_id, epoch, family, jti = claims(token)
+    return keys.request_keys(user_id, family, jti), epoch
+
+
+def verdict(values: list[Any], epoch: str) -> bytes | None:
+    """What :func:`check` concludes from the MGET's replies: raises :class:`TokenRevoked`,
+    or returns the raw cached user entry."""
+    current_epoch, fam, revoked, cached_user = values
     if (
         current_epoch is None
         or store.decode(current_epoch) != epoch

@@ -33,6 +33,7 @@ from .exceptions import AUTHENTICATION_ERRORS, ERROR_CODES, VALIDATION_CODES, Er
 from .serializers import EmailField
 
 __all__ = [
+    "AsyncRedisJWTScheme",
     "DeclaredViewExtension",
     "RedisJWTScheme",
     "declared",
@@ -63,6 +64,15 @@ class RedisJWTScheme(OpenApiAuthenticationExtension):
             "description": "The `access` token of a pair from `login/`, `login/verify/`, "
             "`email/verify/` or `token/refresh/`.",
         }
+
+
+class AsyncRedisJWTScheme(RedisJWTScheme):
+    """The same bearer scheme for the async class (adrf views), under its own name: one
+    schema may describe views of both kinds, and a name stands for one class."""
+
+    target_class = "django_redis_auth.async_auth.AsyncRedisJWTAuthentication"
+    priority = 2
+    name = "bearerAuthAsync"
 
 
 def _entry(code: str, status_code: int) -> ErrorCode:

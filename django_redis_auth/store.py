@@ -53,7 +53,7 @@ def is_cluster(client: Any | None = None) -> bool:
     return isinstance(client if client is not None else get_client(), RedisCluster)
 
 
-def _source(name: str) -> str:
+def script_source(name: str) -> str:
     """``lua/<name>.lua``, with each ``--#include <lib>`` line replaced by
     ``lua/<lib>.lib.lua`` (Redis scripts cannot import; shared Lua is pasted in)."""
     if name not in _sources:
@@ -73,7 +73,7 @@ def script(name: str) -> Script:
     reloads it transparently after NOSCRIPT (a restarted or failed-over server)."""
     s = _scripts.get(name)
     if s is None:
-        s = _scripts[name] = get_client().register_script(_source(name))
+        s = _scripts[name] = get_client().register_script(script_source(name))
     return s
 
 

@@ -50,6 +50,17 @@ def test_missing_auth_class_and_plain_simplejwt_class():
         assert {"django_redis_auth.W002", "django_redis_auth.W003"} <= ids()
 
 
+def test_async_class_as_a_default_authentication_class_warns():
+    with override_settings(
+        REST_FRAMEWORK={
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "django_redis_auth.async_auth.AsyncRedisJWTAuthentication"
+            ]
+        }
+    ):
+        assert "django_redis_auth.W006" in ids()
+
+
 def test_conflicting_simplejwt_lifetimes():
     with override_settings(
         SIMPLE_JWT={

@@ -220,6 +220,9 @@ DJANGO_REDIS_AUTH = {
     # Dotted path to a zero-argument callable returning a redis-py client (Redis Cluster);
     # None uses django_redis.get_redis_connection(CACHE_ALIAS).
     "REDIS_CLIENT_FACTORY": None,
+    # The same for the async path (redis.asyncio; docs/async.md); None derives it from the
+    # synchronous client's connection settings.
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes: digits, lifetime in seconds, wrong guesses before the code is destroyed.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,
