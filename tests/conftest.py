@@ -45,6 +45,32 @@ def pytest_configure(config):
         pytest.exit(message + " (set CI to make this an error)", returncode=0)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """The integration pass leaves no database behind: pytest-django drops the test
+    database, and every test that makes one next to it (``test_<name>_*``) drops it too."""
+    if not REAL or exitstatus != 0:
+        return
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    prefix = "test_" + str(db.get("TEST", {}).get("NAME") or db["NAME"]).removeprefix("test_")
+    with psycopg.connect(
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+        user=db.get("USER") or "postgres",
+        dbname="postgres",
+        connect_timeout=3,
+    ) as conn:
+        left = [
+            name
+            for (name,) in conn.execute("SELECT datname FROM pg_database").fetchall()
+            if name == prefix or name.startswith(prefix + "_")
+        ]
+    if left:
+        session.config.get_terminal_writer().line(f"test databases left behind: {left}", red=True)
+        session.exitstatus = 1
+
+
 def _service_problems() -> list[str]:
     import psycopg
     import redis

@@ -59,10 +59,17 @@ def _database_url(name: str) -> str:
 
 
 @pytest.fixture
-def bench_databases():
-    """The benchmark's databases next to the test database, dropped afterwards (benchmarks
-    keep theirs between runs; a test run must leave none behind)."""
-    name = f"{settings.DATABASES['default']['NAME']}_bench_smoke"
+def scratch_database():
+    """``name(suffix)``: a database next to the test database for a benchmark run (which
+    creates it, and ``<name>_e2e`` for its end-to-end section), dropped afterwards:
+    benchmarks keep theirs between runs, a test run must leave none behind."""
+    created: list[str] = []
+
+    def name(suffix: str) -> str:
+        database = f"{settings.DATABASES['default']['NAME']}_{suffix}"
+        created.extend((database, f"{database}_e2e"))
+        return database
+
     yield name
     import psycopg
     from psycopg import sql
@@ -76,21 +83,21 @@ def bench_databases():
         dbname="postgres",
         autocommit=True,
     ) as conn:
-        for leftover in (name, f"{name}_e2e"):
+        for leftover in created:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(leftover))
             )
 
 
 @pytest.mark.real
-def test_every_benchmark_section_runs(bench_databases):
+def test_every_benchmark_section_runs(scratch_database):
     env = dict(os.environ)
     env.update(
         {
             # The test pass's own Redis db (every test starts by flushing it anyway) and a
             # database next to the test database.
             "BENCH_REDIS_URL": settings.REDIS_URL,
-            "BENCH_DATABASE_URL": _database_url(bench_databases),
+            "BENCH_DATABASE_URL": _database_url(scratch_database("bench_smoke")),
         }
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -134,14 +141,14 @@ def test_every_benchmark_section_runs(bench_databases):
 
 
 @pytest.mark.real
-def test_enumeration_benchmark_runs():
+def test_enumeration_benchmark_runs(scratch_database):
     """benchmarks/enumeration.py with a tiny n: every endpoint answers the same status for
     known and unknown addresses (it exits non-zero otherwise) and the table is printed."""
     env = dict(os.environ)
     env.update(
         {
             "ENUM_REDIS_URL": settings.REDIS_URL,
-            "ENUM_DATABASE_URL": _database_url(f"{settings.DATABASES['default']['NAME']}_enum"),
+            "ENUM_DATABASE_URL": _database_url(scratch_database("enum")),
         }
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
