@@ -3,9 +3,18 @@
 from django.dispatch import Signal
 
 __all__ = [
+    "account_deleted",
     "code_failed",
     "code_issued",
     "code_verified",
+    "email_changed",
+    "login_throttled",
+    "password_changed",
+    "second_factor_changed",
+    "session_revoked",
+    "social_linked",
+    "social_sign_in",
+    "social_unlinked",
     "tokens_revoked",
 ]
 

@@ -56,6 +56,15 @@ def test_every_public_name_is_in_the_python_api_page():
         assert all(hasattr(module, n) for n in module.__all__)
 
 
+def test_every_signal_is_public():
+    from django.dispatch import Signal
+
+    from django_redis_auth import signals
+
+    found = {name for name, value in vars(signals).items() if isinstance(value, Signal)}
+    assert set(signals.__all__) == found
+
+
 def test_every_docs_page_is_in_the_site_nav():
     nav = (DOCS.parent / "mkdocs.yml").read_text()
     pages = {p.name for p in DOCS.glob("*.md")}
