@@ -45,11 +45,8 @@ def pytest_configure(config):
         pytest.exit(message + " (set CI to make this an error)", returncode=0)
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """The integration pass leaves no database behind: pytest-django drops the test
-    database, and every test that makes one next to it (``test_<name>_*``) drops it too."""
-    if not REAL or exitstatus != 0:
-        return
+def _test_databases() -> set[str]:
+    """This pass's test databases on the server (``test_<name>`` and ``test_<name>_*``)."""
     import psycopg
 
     db = settings.DATABASES["default"]
@@ -61,11 +58,29 @@ def pytest_sessionfinish(session, exitstatus):
         dbname="postgres",
         connect_timeout=3,
     ) as conn:
-        left = [
+        return {
             name
             for (name,) in conn.execute("SELECT datname FROM pg_database").fetchall()
             if name == prefix or name.startswith(prefix + "_")
-        ]
+        }
+
+
+_DATABASES_BEFORE: set[str] = set()
+
+
+def pytest_sessionstart(session):
+    if REAL and not _service_problems():
+        _DATABASES_BEFORE.update(_test_databases())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The integration pass leaves no database behind: pytest-django drops the test
+    database, and every test that makes one next to it (``test_<name>_*``) drops it too.
+    Databases that were there before the run (another pass on a shared server, whose
+    name only shares the prefix) are not this run's to judge."""
+    if not REAL or exitstatus != 0:
+        return
+    left = sorted(_test_databases() - _DATABASES_BEFORE)
     if left:
         session.config.get_terminal_writer().line(f"test databases left behind: {left}", red=True)
         session.exitstatus = 1
