@@ -8,7 +8,8 @@ class DjangoRedisAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers
+        from . import checks, outages, receivers
 
         checks.register()
         receivers.connect()
+        outages.connect()

@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from . import revocation, users_cache, verified_tokens
 from .conf import auth_settings
-from .exceptions import AuthUnavailable
+from .exceptions import AuthUnavailable, InvalidToken
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -31,7 +31,12 @@ class RedisJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = verified_tokens.recall(raw_token)
         if token is None:
-            token = super().get_validated_token(raw_token)
+            try:
+                token = super().get_validated_token(raw_token)
+            except (OverflowError, ValueError, OSError) as exc:
+                # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or past
+                # year 9999) overflows there instead of raising its TokenError.
+                raise InvalidToken() from exc
             revocation.claims(token)  # refuse tokens minted elsewhere with the same key
             verified_tokens.remember(raw_token, token)
         return token

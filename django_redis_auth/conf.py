@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    # Seconds an SMTP server gets per connection for the package's mail when Django's
+    # EMAIL_TIMEOUT is unset (a peer that accepts and never answers must not hang a thread).
+    "EMAIL_SEND_TIMEOUT": 10,
+    # Background sender only: seconds the process waits at exit for queued mail, and a
+    # dotted path to callable(list[AuthEmail]) receiving what is still unsent then.
+    "EMAIL_SHUTDOWN_TIMEOUT": 5,
+    "EMAIL_UNSENT_HANDLER": None,
     # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
     "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
     # Seconds a user stays in the cache-aside user cache.
@@ -54,9 +61,15 @@ DEFAULTS: dict[str, Any] = {
     # survive a failover to a replica. 0 = do not wait (standalone Redis, or Cluster).
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # After this many consecutive Redis timeouts a process answers 503 at once for
+    # CIRCUIT_BREAKER_SECONDS instead of waiting out each timeout (store.py). 0 = off.
+    "CIRCUIT_BREAKER_TIMEOUTS": 3,
+    "CIRCUIT_BREAKER_SECONDS": 5,
 }
 
-IMPORT_STRINGS = frozenset({"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER"})
+IMPORT_STRINGS = frozenset(
+    {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "EMAIL_UNSENT_HANDLER"}
+)
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
 
 

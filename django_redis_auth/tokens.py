@@ -55,7 +55,9 @@ def issue_token_pair(user: Any, request: HttpRequest | None = None) -> TokenPair
 def parse_refresh(raw: str) -> RefreshToken:
     try:
         token = RefreshToken(raw)
-    except TokenError as exc:
+    except (TokenError, OverflowError, ValueError, OSError) as exc:
+        # OverflowError & co.: a validly signed exp beyond datetime's range (see
+        # authentication.py).
         raise InvalidToken() from exc
     revocation.claims(token)
     return token

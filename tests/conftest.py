@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from django_redis_auth import store, verified_tokens
+from django_redis_auth import outages, store, verified_tokens
 from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
@@ -69,6 +69,7 @@ def _clean_redis():
     """Every test starts with an empty Redis, the default client and no remembered tokens."""
     store.reset()
     verified_tokens.clear()
+    outages.reset()
     store.get_client().flushdb()
     yield
     store.reset()

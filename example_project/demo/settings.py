@@ -18,6 +18,14 @@ variable                    default                               meaning
 ``EMAIL_BACKEND``           console backend                       any Django email backend
 ``EMAIL_FILE_PATH``         unset                                 directory for the
                                                                   file-based email backend
+``EMAIL_HOST``,             ``localhost``, ``25``                 SMTP server (SMTP backend)
+``EMAIL_PORT``
+``EMAIL_HOST_USER``,        unset                                 SMTP credentials
+``EMAIL_HOST_PASSWORD``
+``EMAIL_USE_TLS``,          ``0``                                 STARTTLS / implicit TLS
+``EMAIL_USE_SSL``                                                 (not both)
+``EMAIL_TIMEOUT``           ``10``                                seconds per SMTP
+                                                                  connection
 ``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
 ``GOOGLE_OAUTH2_SECRET``
 ==========================  ====================================  ==========================
@@ -218,6 +226,17 @@ DJANGO_REDIS_AUTH = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Bounded: an SMTP peer that accepts and never answers must not hold a mail thread forever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
 # --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
