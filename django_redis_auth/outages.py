@@ -11,9 +11,12 @@ names with user ids, family ids and address digests. So each dependency has one
   (:func:`describe`: the exception class and a message with no command, key or value in it);
 * further failures are only counted; at most every ``SUMMARY_INTERVAL`` seconds a WARNING
   says how many requests were refused since the last line;
-* the first success afterwards logs at INFO that the dependency is back, after how long and
-  how many refusals. A dependency that stays quiet longer than ``SUMMARY_INTERVAL`` starts a
-  new outage on its next failure (its recovery may have gone unseen).
+* the first success at least ``settle`` seconds after the last failure logs at INFO that the
+  dependency is back, after how long and how many refusals (a Redis at ``maxmemory``
+  answers reads and refuses writes: without the settling time every refused write after a
+  read would start a new outage). A dependency that stays quiet longer than
+  ``SUMMARY_INTERVAL`` starts a new outage on its next failure (its recovery may have gone
+  unseen).
 
 The clock is injectable (``OutageLog(clock=...)``) so tests move time without sleeping.
 """
@@ -31,6 +34,7 @@ from typing import Any
 logger = logging.getLogger("django_redis_auth")
 
 SUMMARY_INTERVAL = 60.0  # seconds between two "still unavailable" lines of one outage
+SETTLE = 5.0  # seconds without a failure before a success ends an outage
 
 # Anything shaped like one of our keys ("dra:{u42}:fam:…", "{e3f9…}") or a pipeline
 # annotation ("Command # 2 (SET dra:{u42}:… !revoked XX) of pipeline caused error: …").
@@ -50,7 +54,9 @@ def describe(exc: BaseException) -> str:
 
     name = type(exc).__name__
     text = _PIPELINE.sub("", str(exc)).strip()
-    if isinstance(exc, ResponseError):
+    if type(exc) is not ResponseError and isinstance(exc, ResponseError):
+        text = ""  # redis-py turned the error code into the class (OutOfMemoryError, ...)
+    elif isinstance(exc, ResponseError):
         text = text.split(None, 1)[0] if text else ""
     text = _KEYISH.sub("<key>", text.splitlines()[0] if text else "")[:_MAX_MESSAGE]
     return f"{name}: {text}" if text else name
@@ -66,12 +72,14 @@ class OutageLog:
         state: str = "unavailable",
         clock: Callable[[], float] = time.monotonic,
         interval: float = SUMMARY_INTERVAL,
+        settle: float = SETTLE,
         log: logging.Logger = logger,
     ) -> None:
         self.name = name
         self.state = state
         self.clock = clock
         self.interval = interval
+        self.settle = settle
         self.log = log
         self._lock = threading.Lock()
         self.down_since: float | None = None
@@ -120,21 +128,27 @@ class OutageLog:
             self.down_since = None
             self._since_report.clear()
 
-    def recovered(self) -> None:
-        """The dependency answered again: log the end of the outage, if there was one."""
+    def recovered(self) -> bool:
+        """The dependency answered: log the end of the outage, if there was one and it has
+        settled. Returns whether no outage is going on any more."""
         with self._lock:
             if self.down_since is None:
-                return
-            took = self.clock() - self.down_since
+                return True
+            now = self.clock()
+            if now - self._last_failure < self.settle:
+                return False
+            took = now - self.down_since
             total = self._total
             self.down_since = None
             self._since_report.clear()
         self.log.info("%s back after %.1f s (%d failures)", self.name, took, total)
+        return True
 
 
 redis = OutageLog("Redis")
-database = OutageLog("Database")
-mail = OutageLog("Mail delivery", state="failing")
+# A new connection is a strong sign the database is back: no settling time.
+database = OutageLog("Database", settle=0)
+mail = OutageLog("Mail delivery", state="failing", settle=0)
 mail_queue = OutageLog("Background mail queue", state="full")
 LOGS = (redis, database, mail, mail_queue)
 

@@ -158,9 +158,9 @@ class _Guard:
             outages.redis.failed(f"circuit breaker opened for {seconds:g} s")
 
     def _recovered(self) -> None:
-        self.troubled = False
         self.timeouts = 0
-        outages.redis.recovered()
+        if outages.redis.recovered():
+            self.troubled = False
 
 
 _guard = _Guard()

@@ -39,7 +39,7 @@ def messages(caplog, level=logging.DEBUG):
 
 
 def test_first_failure_then_a_summary_per_interval_then_recovery(clock, caplog):
-    log = outages.OutageLog("Redis", clock=clock, interval=60)
+    log = outages.OutageLog("Redis", clock=clock, interval=60, settle=5)
     caplog.set_level(logging.INFO, logger="django_redis_auth")
     log.failed("ConnectionError: refused", consequence="; answering 503")
     for _ in range(99):
@@ -53,9 +53,12 @@ def test_first_failure_then_a_summary_per_interval_then_recovery(clock, caplog):
         "(99 x ConnectionError: refused, 1 x TimeoutError: Timeout reading from socket)"
     )
     clock.now += 3
-    log.recovered()
-    log.recovered()  # a second success logs nothing
-    assert messages(caplog)[2:] == ["Redis back after 63.0 s (101 failures)"]
+    assert log.recovered() is False  # a success right after a failure: not settled yet
+    assert len(messages(caplog)) == 2
+    clock.now += 2
+    assert log.recovered() is True
+    assert log.recovered() is True  # a second success logs nothing
+    assert messages(caplog)[2:] == ["Redis back after 65.0 s (101 failures)"]
     assert [r.levelno for r in caplog.records] == [logging.ERROR, logging.WARNING, logging.INFO]
 
 
@@ -88,6 +91,10 @@ def test_a_long_quiet_gap_starts_a_new_outage(clock, caplog):
         ),
         (RedisConnectionError("reading dra:{e1f2a3}:otp:v failed"), "ConnectionError: reading"),
         (OSError(), "OSError"),
+        (
+            __import__("redis").exceptions.OutOfMemoryError("command not allowed"),
+            "OutOfMemoryError",
+        ),
     ],
 )
 def test_describe_keeps_no_command_key_or_value(exc, expected):
@@ -107,9 +114,21 @@ def test_redis_guard_logs_no_key_names(caplog):
     assert not any(r.exc_info for r in caplog.records)  # no traceback quoting the command
 
 
+def test_a_dependency_that_answers_reads_and_refuses_writes_is_one_outage(clock, caplog):
+    """Redis at maxmemory: reads succeed between the refused writes."""
+    log = outages.OutageLog("Redis", clock=clock, settle=5)
+    caplog.set_level(logging.INFO, logger="django_redis_auth")
+    for _ in range(50):
+        log.failed("OutOfMemoryError")
+        clock.now += 0.1
+        assert log.recovered() is False
+    assert messages(caplog) == ["Redis unavailable (OutOfMemoryError)"]
+
+
 def test_redis_outage_logs_once_for_many_requests_and_nothing_identifying(
-    api, user, password, login, bearer, caplog
+    api, user, password, login, bearer, caplog, clock, monkeypatch
 ):
+    monkeypatch.setattr(outages.redis, "clock", clock)
     pair = login()
     client = bearer(pair["access"])
     caplog.set_level(logging.INFO)
@@ -138,8 +157,11 @@ def test_redis_outage_logs_once_for_many_requests_and_nothing_identifying(
     text = caplog.text
     for secret in (user.email, password, pair["access"], pair["refresh"], f"{{u{user.pk}}}"):
         assert secret not in text
-    # Back: the first success logs the end of the outage.
+    # Back: the first success once it has settled logs the end of the outage.
     caplog.clear()
+    assert client.get("/auth/me/").status_code == 200
+    assert messages(caplog) == []
+    clock.now += outages.SETTLE
     assert client.get("/auth/me/").status_code == 200
     (back,) = messages(caplog)
     assert back.startswith("Redis back after ") and back.endswith("(40 failures)")
