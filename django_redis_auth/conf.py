@@ -64,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     # After this many consecutive Redis timeouts a process answers 503 at once for
     # CIRCUIT_BREAKER_SECONDS instead of waiting out each timeout (store.py). 0 = off.
     "CIRCUIT_BREAKER_TIMEOUTS": 3,
-    "CIRCUIT_BREAKER_SECONDS": 5,
+    "CIRCUIT_BREAKER_SECONDS": 2,
 }
 
 IMPORT_STRINGS = frozenset(

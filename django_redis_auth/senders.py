@@ -297,12 +297,21 @@ def shutdown(timeout: float | None = None) -> list[AuthEmail]:
 
 
 def _at_exit() -> None:
-    if _owner_pid != os.getpid() or not pending():
+    if _owner_pid != os.getpid():
         return
     try:
-        shutdown()
+        if pending():
+            shutdown()
     except Exception:
         logger.exception("Could not flush the background mail queue at exit")
+    counts = stats()
+    if counts["failed"] or counts["dropped"] or counts["unsent"]:
+        # Failures are logged once per outage; the totals make every lost email countable.
+        logger.warning(
+            "Background mail at exit: %(sent)d sent, %(failed)d failed, %(dropped)d dropped "
+            "(queue full), %(unsent)d unsent",
+            counts,
+        )
 
 
 def send(message: AuthEmail) -> None:
