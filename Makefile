@@ -18,7 +18,8 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user services test test-fake test-real lint format bench clean
+.PHONY: help venv demo demo-real demo-user services test test-fake test-real test-reliability \
+	reliability lint format bench clean
 
 help:
 	@echo "make demo       run the example project on http://$(DEMO_ADDR)/ (SQLite + in-process Redis)"
@@ -27,6 +28,7 @@ help:
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
 	@echo "make bench      python benchmarks/run.py"
+	@echo "make reliability  run the fault suite and rewrite docs/reliability.md"
 
 # The virtualenv, (re)installed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -78,7 +80,17 @@ test-real: venv
 	$(SERVICES) || test -z "$$CI"
 	DRA_TEST_BACKEND=real $(BIN)/pytest -q
 
-test: lint test-fake test-real
+# The fault suite (tests/reliability, about 3 minutes): gunicorn + its own Redis, Postgres
+# database and SMTP peers, which it breaks. Same service rules as test-real.
+test-reliability: venv
+	$(SERVICES) || test -z "$$CI"
+	DRA_TEST_BACKEND=real $(BIN)/pytest -q -m reliability tests/reliability
+
+test: lint test-fake test-real test-reliability
+
+# The same suite, and docs/reliability.md rewritten from its figures.
+reliability: venv services
+	$(BIN)/python tests/reliability/report.py
 
 bench: venv services
 	$(BIN)/python benchmarks/run.py
