@@ -15,6 +15,10 @@ from . import revocation, users_cache, verified_tokens
 from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken
 
+__all__ = [
+    "RedisJWTAuthentication",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 

@@ -7,6 +7,7 @@ nothing touches settings at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -29,14 +30,21 @@ DEFAULTS: dict[str, Any] = {
     "CODE_TTL": 600,  # seconds
     "CODE_MAX_ATTEMPTS": 3,
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
-    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (keys.BUDGET_TAGS)
+    "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (Purpose.budget)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
     "SECOND_FACTOR": "optional",
-    # Refuse login (403 email_not_verified) until the email is verified.
+    # Accept addresses whose local part (before the @) is not ASCII. Off: such addresses
+    # are refused with 400 email_not_allowed (see docs/security.md for why).
+    "ALLOW_UNICODE_LOCAL_PART": False,
+    # Refuse login until the email is verified.
     "REQUIRE_VERIFIED_EMAIL": True,
+    # How login/ refuses an unverified account: "conceal" answers like a wrong password
+    # (and mails a fresh verification code when the password was right); "reveal" answers
+    # 403 email_not_verified, which tells a fresh sign-up from a taken address.
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
@@ -48,7 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_SHUTDOWN_TIMEOUT": 5,
     "EMAIL_UNSENT_HANDLER": None,
     # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to the serializer of the user that me/ shows.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (verified_tokens.py);
@@ -68,9 +78,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 IMPORT_STRINGS = frozenset(
-    {"REDIS_CLIENT_FACTORY", "EMAIL_SENDER", "CLIENT_IP_RESOLVER", "EMAIL_UNSENT_HANDLER"}
+    {
+        "REDIS_CLIENT_FACTORY",
+        "EMAIL_SENDER",
+        "CLIENT_IP_RESOLVER",
+        "USER_SERIALIZER",
+        "EMAIL_UNSENT_HANDLER",
+    }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
+CHOICES = {"SECOND_FACTOR": SECOND_FACTOR_CHOICES, "UNVERIFIED_LOGIN": ("conceal", "reveal")}
 
 
 class AuthSettings:
@@ -117,10 +134,8 @@ class AuthSettings:
     def _validate(self, name: str, value: Any) -> Any:
         if name == "KEY_PREFIX" and ("{" in value or "}" in value):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['KEY_PREFIX'] must not contain braces.")
-        if name == "SECOND_FACTOR" and value not in SECOND_FACTOR_CHOICES:
-            raise ImproperlyConfigured(
-                f"{SETTINGS_NAME}['SECOND_FACTOR'] must be one of {SECOND_FACTOR_CHOICES}."
-            )
+        if name in CHOICES and value not in CHOICES[name]:
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
         return value
@@ -135,14 +150,20 @@ class AuthSettings:
 auth_settings = AuthSettings()
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"):
-        auth_settings.reload()
-        # The Redis client and scripts depend on the alias / factory.
-        from . import store, verified_tokens
-
-        store.reset()
-        verified_tokens.clear()
+# Django settings whose change invalidates what this package derived from them. Modules
+# holding such state (store's client, verified_tokens' memo) connect their own receiver
+# with ``on_change``; nothing here imports them.
+DEPENDS_ON = frozenset({SETTINGS_NAME, "SECRET_KEY", "CACHES", "SIMPLE_JWT"})
 
 
-setting_changed.connect(_reload)
+def on_change(reset: Callable[[], None]) -> None:
+    """Call ``reset()`` whenever one of ``DEPENDS_ON`` changes (``override_settings``)."""
+
+    def receiver(*, setting: str, **kwargs: Any) -> None:
+        if setting in DEPENDS_ON:
+            reset()
+
+    setting_changed.connect(receiver, weak=False)
+
+
+on_change(auth_settings.reload)

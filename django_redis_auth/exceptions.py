@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework_simplejwt import exceptions as simplejwt_exceptions
 
 
 class AuthUnavailable(exceptions.APIException):
@@ -50,7 +51,9 @@ class TokenRevoked(exceptions.AuthenticationFailed):
     default_code = "token_revoked"
 
 
-class InvalidToken(exceptions.AuthenticationFailed):
+class InvalidToken(simplejwt_exceptions.InvalidToken):
+    """simplejwt's class, so code that catches simplejwt's ``InvalidToken`` catches ours."""
+
     default_detail = _("Token is invalid or expired.")
     default_code = "token_not_valid"
 
@@ -86,13 +89,14 @@ class TooManyAttempts(InvalidCode):
     default_code = "too_many_attempts"
 
 
-class PasswordInvalid(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This password is not allowed.")
+class PasswordInvalid(exceptions.ValidationError):
+    """The password validators refused ``field``: a 400 ``password_invalid`` whose
+    ``errors`` carry their messages, like any other invalid field."""
+
     default_code = "password_invalid"
 
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__()
+    def __init__(self, messages: list[str], field: str = "password") -> None:
+        super().__init__({field: messages}, code=self.default_code)
         self.messages = messages
 
 
@@ -162,6 +166,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(detail, dict):
         detail = detail.get("detail", exc.default_detail)
     response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
-    if isinstance(exc, PasswordInvalid):
-        response.data["errors"] = {"new_password": exc.messages}
     return response

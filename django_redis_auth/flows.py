@@ -1,16 +1,16 @@
-"""The email-code flows: sign-up, email verification, login second factor, code resend and
-password reset. Orchestration only: codes live in :mod:`.otp`, users in :mod:`.users`,
-tokens in :mod:`.tokens`, revocation in :mod:`.revocation`, mail in :mod:`.senders`.
+"""The sign-in flows: sign-up, email verification, login (with its second factor), code
+resend and password reset. Orchestration only: codes live in :mod:`.otp`, users in
+:mod:`.users`, tokens in :mod:`.tokens`, revocation in :mod:`.revocation`, mail in
+:mod:`.senders`. Views call one function here each and pass the caller as a
+:class:`~.clients.Client`; nothing here reads a request.
 
-Rules every flow keeps:
+Rules every flow keeps (docs/otp.md and docs/security.md say why):
 
-* **Enumeration safety.** Known and unknown addresses take the same steps in the same order:
-  one user lookup, one password hash where a password is given, one ``issue_code`` call with
-  the same limits (a *dry* one when no code may be sent), and one message handed to the
-  sender (which sends off the request path). Views answer with constant bodies.
+* **Enumeration safety.** Known and unknown addresses take the same steps in the same order
+  and get the same answer; mail goes off the request path, to the address stored on the
+  account (never the spelling typed).
 * **Nothing half-written.** Database changes and the Redis write they depend on run inside
-  one transaction, Redis last: if Redis is down (503) or a limit refuses (429) the database
-  change rolls back. Mail is handed to the sender only after that block.
+  one transaction, Redis last; mail is handed to the sender only after that block.
 * **A code alone is never a sign-in.** The login code is bound (inside its HMAC) to the nonce
   of a signed challenge that only a correct password produces.
 """
@@ -20,79 +20,65 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, router, transaction
-from django.http import HttpRequest
+from django.db import IntegrityError
 from django.utils.crypto import salted_hmac
-from rest_framework.exceptions import ValidationError
 
-from . import otp, receivers, revocation, senders, tokens, users, users_cache
+from . import otp, receivers, senders, tokens, users, users_cache
+from .clients import Client
 from .conf import auth_settings
-from .exceptions import InvalidCode, PasswordInvalid
-from .models import normalize_email
-from .otp import EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET
+from .emails import normalize_email
+from .exceptions import (
+    AuthUnavailable,
+    EmailNotVerified,
+    InvalidCode,
+    InvalidCredentials,
+    PasswordInvalid,
+    RateLimited,
+)
+from .purposes import EmailKind, Purpose
 from .senders import AuthEmail
 
+__all__ = [
+    "Challenge",
+    "confirm_password_reset",
+    "login",
+    "request_code",
+    "request_password_reset",
+    "signup",
+    "start_login_challenge",
+    "verify_email",
+    "verify_login",
+]
+
 CHALLENGE_SALT = "django_redis_auth.login_challenge"
+_NOBODY = Client()
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A second step is needed: ``login/verify/`` with this challenge and the mailed code."""
+
+    challenge: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"otp_required": True, "challenge": self.challenge}
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _http_request(request: Any) -> HttpRequest | None:
-    """The Django request under a DRF ``Request`` (or the request itself)."""
-    return getattr(request, "_request", request)
-
-
-def client_ip(request: Any) -> str | None:
-    """The client IP used for the per-IP hourly cap, from ``CLIENT_IP_RESOLVER``."""
-    http_request = _http_request(request)
-    resolver = auth_settings.CLIENT_IP_RESOLVER
-    if http_request is None or resolver is None:
-        return None
-    return resolver(http_request) or None
-
-
-def _email_of(user: Any) -> str:
-    return normalize_email(getattr(user, user.get_email_field_name()))
-
-
-def _is_active(user: Any) -> bool:
-    return bool(getattr(user, "is_active", True))
-
-
-def _user_model() -> Any:
-    return get_user_model()
-
-
-def _atomic() -> Any:
-    return transaction.atomic(using=router.db_for_write(_user_model()))
-
-
-def _provisional_user(email: str) -> Any:
-    """An unsaved user with only the address, for password validators on paths where the
-    answer must not depend on whether the account exists."""
-    model = _user_model()
-    return model(**{model.get_email_field_name(): email})
-
-
-def _validation_messages(password: str, user: Any) -> list[str]:
-    try:
-        password_validation.validate_password(password, user)
-    except DjangoValidationError as exc:
-        return list(exc.messages)
-    return []
-
-
-def _code_email(kind: str, email: str, code: str) -> AuthEmail:
+def _code_email(kind: str, to: str, code: str) -> AuthEmail:
+    """``to`` is the address stored on the account when there is one (``users.stored_email``),
+    never the spelling a request typed."""
     minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(to=email, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
+    return AuthEmail(to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
 
 
 def _password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
@@ -111,90 +97,127 @@ def _fingerprint_matches(fingerprint: str, user: Any) -> bool:
     )
 
 
+def _check_password_rules(password: str, user: Any, field: str) -> None:
+    problems = users.password_problems(password, user)
+    if problems:
+        raise PasswordInvalid(problems, field=field)
+
+
 # --- sign-up and email verification ---------------------------------------------------------
 
 
-def signup(email: str, password: str, request: Any = None) -> None:
+def signup(email: str, password: str, client: Client = _NOBODY) -> None:
     """Create an unverified account and mail it an ``email_verification`` code.
 
     Existing addresses, verified or not, are left alone and get a "someone tried to sign up
     with your address" notice (active accounts only), no code: the password of an existing
-    account never changes through sign-up (see ``_signup_existing``). Every path hashes the
-    password once and runs the same code limits, so neither the answer nor its timing tells
-    which case applied.
+    account never changes through sign-up (that would allow pre-hijacking a pending
+    account). Both paths hash the password once, make one insert attempt (for a taken
+    address the unique constraint refuses it), and run the same code limits, so neither the
+    answer nor its timing tells which case applied.
 
-    Raises ``ValidationError`` (400 ``password_invalid``) if the password validators refuse,
-    ``RateLimited`` (429) or ``AuthUnavailable`` (503, nothing created).
+    Raises ``PasswordInvalid`` (400), ``RateLimited`` (429) or ``AuthUnavailable`` (503,
+    nothing created).
     """
     email = normalize_email(email)
-    messages = _validation_messages(password, _provisional_user(email))
-    if messages:
-        raise ValidationError({"password": messages}, code="password_invalid")
-    ip = client_ip(request)
-    user = users.find_by_email(email)
-    message: AuthEmail | None
-    if user is None:
-        message = _signup_new(email, password, ip)
+    _check_password_rules(password, users.provisional_user(email), "password")
+    if users.has_unique_email():
+        message = _signup_insert_first(email, password, client.ip)
     else:
-        message = _signup_existing(user, email, password, ip)
+        # No constraint to decide: look first (such models may share one address, W007).
+        user = users.find_by_email(email)
+        if user is None:
+            message = _signup_insert_first(email, password, client.ip)
+        else:
+            message = _signup_existing(user, email, password, client.ip)
     if message is not None:
         senders.send(message)
 
 
-def _signup_new(email: str, password: str, ip: str | None) -> AuthEmail | None:
-    model = _user_model()
+def _signup_insert_first(email: str, password: str, ip: str | None) -> AuthEmail | None:
+    model = get_user_model()
     fields = {model.get_email_field_name(): email}
     if model.USERNAME_FIELD not in fields:
         fields[model.USERNAME_FIELD] = email
     try:
-        with _atomic():
+        with users.atomic():
             model._default_manager.create_user(password=password, **fields)
             # Redis last: a refused or failed issue rolls the new row back.
-            code = otp.issue_code(email, EMAIL_VERIFICATION, client_ip=ip)
+            code = otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip)
     except IntegrityError:
-        # A concurrent sign-up for the same address won the race: answer as for an existing
-        # account (the password was already hashed once, so the cost is not lower).
+        # The address is taken (or a concurrent sign-up won the race): answer as for an
+        # existing account. The password was hashed already, so the cost is the same.
         existing = users.find_by_email(email)
         if existing is None:
             raise
         return _signup_existing(existing, email, password, ip, hashed=True)
-    return _code_email(EMAIL_VERIFICATION, email, code or "")
+    return _code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
 
 
 def _signup_existing(
     user: Any, email: str, password: str, ip: str | None, *, hashed: bool = False
 ) -> AuthEmail | None:
-    # The account is never changed, verified or not. Letting a second sign-up replace the
-    # password of an unverified account would let an attacker who signs up with the victim's
-    # address while the victim's verification is pending choose the password the victim then
-    # verifies (account pre-hijacking). The owner is told instead and can reset the password,
-    # which also verifies the address.
     if not hashed:
         make_password(password)  # the same hashing cost as creating an account
-    otp.issue_code(email, EMAIL_VERIFICATION, client_ip=ip, store_code=False)
-    if not _is_active(user):
+    otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip, store_code=False)
+    if not users.is_active(user):
         return None
-    return AuthEmail(to=email, kind=senders.SIGNUP_EXISTS)
+    return AuthEmail(to=users.stored_email(user), kind=EmailKind.SIGNUP_EXISTS)
 
 
-def verify_email(email: str, code: str, request: Any = None) -> tokens.TokenPair:
+def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
     """Consume an ``email_verification`` code, mark the address verified, sign the user in.
 
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
-    otp.verify_code(email, EMAIL_VERIFICATION, code)
+    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code)
     user = users.find_by_email(email)
-    if user is None or not _is_active(user):
+    if user is None or not users.is_active(user):
         raise InvalidCode()
     users.mark_verified(user)
-    return tokens.issue_token_pair(user, _http_request(request))
+    return tokens.issue_token_pair(user, client)
 
 
-# --- login second factor --------------------------------------------------------------------
+# --- login ------------------------------------------------------------------------------------
 
 
-def start_login_challenge(user: Any, request: Any = None) -> str:
+def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPair | Challenge:
+    """Email + password → a token pair, or a :class:`Challenge` when a second factor applies.
+
+    An account whose address is not verified yet answers exactly like a wrong password
+    (401 ``invalid_credentials``), and when the password was right a fresh verification
+    code goes to the stored address: otherwise signing up with someone's address and your
+    own password, then logging in, would tell a taken address (401) from a fresh one.
+    ``UNVERIFIED_LOGIN = "reveal"`` answers 403 ``email_not_verified`` instead.
+    """
+    email = normalize_email(email)
+    user = users.check_credentials(client.request, email, password)
+    if user is None:
+        raise InvalidCredentials()
+    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
+        if auth_settings.UNVERIFIED_LOGIN == "reveal":
+            raise EmailNotVerified()
+        _resend_verification(user, client.ip)
+        raise InvalidCredentials()
+    if users.second_factor_required(user):
+        return Challenge(start_login_challenge(user, client))
+    return tokens.issue_token_pair(user, client)
+
+
+def _resend_verification(user: Any, ip: str | None) -> None:
+    """Best effort, silent: a refused or failed send must look like any wrong password."""
+    try:
+        code = otp.issue_code(
+            users.canonical_email_of(user), Purpose.EMAIL_VERIFICATION, client_ip=ip
+        )
+    except (RateLimited, AuthUnavailable):
+        return
+    if code is not None:
+        senders.send(_code_email(EmailKind.EMAIL_VERIFICATION, users.stored_email(user), code))
+
+
+def start_login_challenge(user: Any, client: Client = _NOBODY) -> str:
     """Mail a ``login`` code to a user who just gave the right password; return the challenge.
 
     The challenge is signed (``django.core.signing``, valid ``CODE_TTL`` seconds) and carries
@@ -204,12 +227,13 @@ def start_login_challenge(user: Any, request: Any = None) -> str:
 
     Raises ``RateLimited`` (429) inside the resend cooldown or over a cap.
     """
-    email = _email_of(user)
     nonce = secrets.token_urlsafe(16)
-    code = otp.issue_code(email, LOGIN, client_ip=client_ip(request), binding=nonce)
-    senders.send(_code_email(LOGIN, email, code or ""))
+    code = otp.issue_code(
+        users.canonical_email_of(user), Purpose.LOGIN, client_ip=client.ip, binding=nonce
+    )
+    senders.send(_code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
     payload = {
-        "u": str(revocation.user_id_of(user)),
+        "u": str(users.user_id_of(user)),
         "n": nonce,
         "p": _password_fingerprint(user),
     }
@@ -225,14 +249,14 @@ def _challenge_user(challenge: str) -> tuple[Any, str] | None:
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("u", "n", "p")):
         return None
     user = users_cache.load_from_db(data["u"])
-    if user is None or not _is_active(user):
+    if user is None or not users.is_active(user):
         return None
     if not _fingerprint_matches(data["p"], user):
         return None
     return user, data["n"]
 
 
-def verify_login(challenge: str, code: str, request: Any = None) -> tokens.TokenPair:
+def verify_login(challenge: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
     """Finish a second-factor sign-in: challenge + code → token pair.
 
     Raises ``InvalidCode`` for a bad, expired or outdated challenge and for a wrong code
@@ -242,15 +266,15 @@ def verify_login(challenge: str, code: str, request: Any = None) -> tokens.Token
     if found is None:
         raise InvalidCode()
     user, nonce = found
-    otp.verify_code(_email_of(user), LOGIN, code, binding=nonce)
-    return tokens.issue_token_pair(user, _http_request(request))
+    otp.verify_code(users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce)
+    return tokens.issue_token_pair(user, client)
 
 
 # --- resend ---------------------------------------------------------------------------------
 
 
 def request_code(
-    email: str, purpose: str, request: Any = None, *, challenge: str | None = None
+    email: str, purpose: str, client: Client = _NOBODY, *, challenge: str | None = None
 ) -> None:
     """(Re)send a code for ``purpose``; the same steps whether or not a code is sent.
 
@@ -262,73 +286,68 @@ def request_code(
     limits. Raises ``RateLimited`` (429) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
+    purpose = Purpose(purpose)
     binding = ""
     user = None
-    if purpose == LOGIN:
+    if purpose == Purpose.LOGIN:
         found = _challenge_user(challenge) if challenge else None
-        if found is None or _email_of(found[0]) != email:
+        if found is None or users.canonical_email_of(found[0]) != email:
             # No password check behind it: whoever asks gets the same 202 and only their
             # own IP is charged. Charging the address's cooldown or hourly cap here would let
             # anyone lock its owner out of sign-in (and reset) without any credential.
-            otp.charge_client_ip(client_ip(request))
+            otp.charge_client_ip(client.ip)
             return
         user, binding = found
     else:
         user = users.find_by_email(email)
     eligible = (
         user is not None
-        and _is_active(user)
-        and (purpose != EMAIL_VERIFICATION or not users.is_verified(user))
+        and users.is_active(user)
+        and (purpose != Purpose.EMAIL_VERIFICATION or not users.is_verified(user))
     )
-    code = otp.issue_code(
-        email, purpose, client_ip=client_ip(request), binding=binding, store_code=eligible
-    )
-    if code is not None:
-        senders.send(_code_email(purpose, email, code))
+    code = otp.issue_code(email, purpose, client_ip=client.ip, binding=binding, store_code=eligible)
+    if code is not None and user is not None:
+        senders.send(_code_email(purpose, users.stored_email(user), code))
 
 
 # --- password reset -------------------------------------------------------------------------
 
 
-def request_password_reset(email: str, request: Any = None) -> None:
+def request_password_reset(email: str, client: Client = _NOBODY) -> None:
     """Mail a ``password_reset`` code if the account exists (the same steps if not)."""
-    request_code(email, PASSWORD_RESET, request)
+    request_code(email, Purpose.PASSWORD_RESET, client)
 
 
-def confirm_password_reset(email: str, code: str, new_password: str, request: Any = None) -> None:
+def confirm_password_reset(
+    email: str, code: str, new_password: str, client: Client = _NOBODY
+) -> None:
     """Set a new password with a ``password_reset`` code and sign out every device.
 
-    Order matters for enumeration: until the code is proven, nothing may depend on whether
-    the account exists. So the validators first run against an email-only stand-in (the
-    same answer for any address), then the code is proven *without* being consumed, then
-    the validators run against the real user (UserAttributeSimilarityValidator and the like;
-    the code stays usable for a better password), and only then is the code consumed — one
-    atomic, single-use step — and the password saved. The save revokes every session before
-    the row is written (receivers.py); if Redis is down nothing is saved. The address counts
-    as verified (the code proved it). Finally a "your password was changed" notice is mailed.
+    Until the code is proven nothing may depend on whether the account exists: validators
+    run against an email-only stand-in, the code is proven without being consumed, the
+    validators run against the real user, and only then is the code consumed and the
+    password saved (docs/otp.md, "Password reset"). The save revokes every session before the
+    row is written (receivers.py); if Redis is down nothing is saved. The address counts as
+    verified (the code proved it). A "your password was changed" notice follows.
 
     Raises ``PasswordInvalid`` (400 ``password_invalid``), ``InvalidCode`` /
     ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
-    messages = _validation_messages(new_password, _provisional_user(email))
-    if messages:
-        raise PasswordInvalid(messages)
+    _check_password_rules(new_password, users.provisional_user(email), "new_password")
     user = users.find_by_email(email)
-    otp.verify_code(email, PASSWORD_RESET, code, consume=False)
-    if user is None or not _is_active(user):
+    otp.verify_code(email, Purpose.PASSWORD_RESET, code, consume=False)
+    if user is None or not users.is_active(user):
         raise InvalidCode()
-    messages = _validation_messages(new_password, user)
-    if messages:
-        raise PasswordInvalid(messages)
-    otp.verify_code(email, PASSWORD_RESET, code)  # of concurrent confirms, one gets here
-    with _atomic():
-        # The save hook revokes every session inside this transaction (receivers.py).
-        receivers.set_revoke_reason(user, "password_reset")
+    _check_password_rules(new_password, user, "new_password")
+    otp.verify_code(email, Purpose.PASSWORD_RESET, code)  # of concurrent confirms, one gets here
+    with users.atomic():
         user.set_password(new_password)
         update_fields = ["password"]
         if hasattr(user, "email_verified") and not user.email_verified:
             user.email_verified = True
             update_fields.append("email_verified")
+        # Inside the transaction, before the row is written: if Redis is down, nothing is.
+        receivers.revoke_before_save(user, reason="password_reset")
         user.save(update_fields=update_fields)
-    senders.send(AuthEmail(to=email, kind=senders.PASSWORD_CHANGED))
+    senders.send(AuthEmail(to=users.stored_email(user), kind=EmailKind.PASSWORD_CHANGED))

@@ -5,7 +5,7 @@ hash tag ``{u<pk>}`` so Redis Cluster puts them in one slot and every multi-key 
 (the per-request MGET, the rotation and cache-refill scripts, logout's pipeline) is single-slot.
 Keys that belong to an email address (codes, cooldowns, per-email caps) carry ``{e<digest>}``,
 a keyed digest of the normalised address, so the address itself never appears in Redis.
-``T`` is a one-letter purpose tag (``PURPOSE_TAGS``), ``B`` a budget tag (``BUDGET_TAGS``).
+``T`` is a one-letter purpose tag (``Purpose.tag``), ``B`` a budget tag (``Purpose.budget``).
 
 Names and fields are short on purpose: a live code costs its hash plus its address' limits
 hash, and at millions of pending codes every byte of a key name is paid for twice
@@ -35,7 +35,7 @@ key                             value                       expires
 ``P:{eH}:lim``                  hash of the address'        until the hour window and every
                                 limits: ``w`` hour window,  resend cooldown in it have ended
                                 ``nB`` codes of budget B
-                                (``BUDGET_TAGS``) in it,
+                                (``Purpose.budget``) in it,
                                 ``cT`` end of T's resend
                                 cooldown (ms, Redis clock)
 ``P:{iH}:lim``                  the client IP's limits:     end of the hour window
@@ -51,14 +51,9 @@ import hmac
 from django.conf import settings
 
 from .conf import auth_settings
+from .purposes import Purpose
 
 REVOKED = "!revoked"
-
-PURPOSE_TAGS = {"email_verification": "v", "login": "l", "password_reset": "r"}
-# The hourly cap per address counts two budgets: codes anyone may ask for in someone's name
-# ("o"pen: verification, reset) and the password-checked login code ("l"), so that asking for
-# resets in a user's name cannot use up the codes their sign-in needs.
-BUDGET_TAGS = {"email_verification": "o", "login": "l", "password_reset": "o"}
 
 
 def _p() -> str:
@@ -102,11 +97,8 @@ def user_pattern() -> str:
 
 
 def _digest(kind: str, value: str) -> str:
-    # Keyed so a dump of Redis cannot be joined against a list of addresses or IPs. From
-    # OTP_HMAC_KEY when it is set, so rotating SECRET_KEY moves no code, cooldown or cap.
-    # 64 bits: two addresses sharing a digest would share keys (one's new code replacing the
-    # other's, which still verifies only for its own address: the address is inside the MAC)
-    # and that needs some 4 billion addresses to become likely.
+    # Keyed, so a Redis dump cannot be joined against a list of addresses or IPs; 64 bits
+    # (docs/otp.md, "What is stored", on collisions and on OTP_HMAC_KEY rotation).
     secret = auth_settings.OTP_HMAC_KEY or settings.SECRET_KEY
     if isinstance(secret, bytes):
         secret = secret.hex()
@@ -119,7 +111,7 @@ def email_tag(email: str) -> str:
 
 
 def code(email: str, purpose: str) -> str:
-    return f"{email_tag(email)}:otp:{PURPOSE_TAGS[purpose]}"
+    return f"{email_tag(email)}:otp:{Purpose(purpose).tag}"
 
 
 def limits(email: str) -> str:

@@ -8,41 +8,27 @@ any user model that has an email field (``EMAIL_FIELD``); ``email_verified`` and
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .emails import EmailNotAllowed, canonical_email, normalize_email
 
-def normalize_email(email: str) -> str:
-    """One spelling per mailbox, so one account and one set of rate limits per mailbox.
-
-    Whole-address lower-casing (``Alice@Example.com`` is ``alice@example.com``; Django's own
-    normaliser only lower-cases the domain), Unicode NFC (a precomposed and a decomposed
-    ``ä`` are one letter), and the domain in its ASCII (IDNA) form (``exämple.com`` is
-    ``xn--exmple-cua.com``). A domain IDNA cannot encode is left as is for the email
-    validator to refuse."""
-    email = unicodedata.normalize("NFC", (email or "").strip()).lower()
-    local, at, domain = email.rpartition("@")
-    if not at or domain.isascii():
-        return email
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return email
-    return f"{local}@{domain}"
+__all__ = ["User", "UserManager", "normalize_email"]
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, email: str) -> User:
-        return self.get(**{f"{self.model.EMAIL_FIELD}__iexact": normalize_email(email)})
+        # Exact: the column holds the canonical form (see emails.py), never ``__iexact``.
+        return self.get(**{self.model.EMAIL_FIELD: normalize_email(email)})
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
@@ -82,6 +68,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # The email column holds the canonical form (emails.py), so lookups are exact.
+    CANONICAL_EMAIL = True
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -99,7 +87,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = normalize_email(self.email)
+        try:
+            self.email = canonical_email(self.email)
+        except EmailNotAllowed as exc:
+            raise ValidationError({"email": exc.message}, code=exc.code) from None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = normalize_email(self.email)

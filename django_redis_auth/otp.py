@@ -1,37 +1,11 @@
 """The one-time code store: issue and verify, each one atomic Lua script (one round trip).
 
-What Redis holds for a code (``keys.code(email, purpose)``, a hash that expires after
-``CODE_TTL``): the HMAC-SHA256(key, purpose, email, binding, code) and the attempts so far.
-Never the code and never the address (the key carries a keyed digest of it). A dump of
-Redis therefore gives an attacker nothing to type into a form.
-
-Why each rule exists:
-
-* codes come from :mod:`secrets` — predictable codes are guessable codes;
-* the digest is keyed (``OTP_HMAC_KEY``, else derived from ``SECRET_KEY``): 6 digits are a
-  million candidates, so an unkeyed hash would be reversed instantly from a Redis dump;
-* purpose, email and binding are inside the digest, so a code (or a digest copied between
-  keys) only ever works for the purpose, address and login challenge it was issued for;
-* verify counts the attempt and deletes on success or on the last allowed wrong guess inside
-  one script: however many requests race, one code yields at most one success and at most
-  ``CODE_MAX_ATTEMPTS`` counted guesses;
-* wrong, expired, used and unknown codes all raise :class:`~.exceptions.InvalidCode`
-  (``invalid_code``): telling them apart would tell an attacker which addresses have a
-  pending code;
-* issue checks the resend cooldown (per email and purpose), the hourly cap per email and the
-  hourly cap per client IP before writing anything, and replaces any previous code. The
-  email's cap counts two budgets apart — codes nobody needs a credential to ask for
-  (sign-up verification, password reset) and the password-checked login code — so asking
-  for resets in someone's name cannot lock them out of signing in. ``store_code=False``
-  runs the very same limits without storing a code: flows use it for unknown addresses so
-  that known and unknown ones hit the same 429s;
-* limits run on Redis' clock (``TIME`` inside the script), so the application servers'
-  clock skew can neither reset an hourly count nor skip a cooldown.
-
-Round trips: issue and verify are one each. On Redis Cluster the client IP's limits live in
-another hash slot than the email's keys, so issue takes two there (the IP cap first, as its
-own small script, then the email script) and three when the second refuses or fails (the
-IP count is given back).
+Redis holds, per address and purpose, only a keyed HMAC of the code (bound to purpose,
+address and login challenge) and the attempts so far — never the code or the address.
+Issue checks the resend cooldown and the hourly caps per address and per client IP before
+writing anything and replaces any previous code; verify counts the attempt and deletes on
+success or on the last allowed wrong guess, atomically. docs/otp.md gives the reasons for
+each rule, the round trips on Redis Cluster, and the key layout.
 """
 
 from __future__ import annotations
@@ -43,20 +17,29 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from redis.exceptions import RedisClusterException, RedisError
 
 from . import keys, store
 from .conf import auth_settings
-from .exceptions import InvalidCode, RateLimited, TooManyAttempts
-from .models import normalize_email
+from .emails import normalize_email
+from .exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
+from .purposes import Purpose
 from .signals import code_failed, code_issued, code_verified
+
+__all__ = [
+    "charge_client_ip",
+    "code_outcome",
+    "digest",
+    "generate_code",
+    "issue_code",
+    "verify_code",
+]
 
 logger = logging.getLogger("django_redis_auth")
 
-EMAIL_VERIFICATION = "email_verification"
-LOGIN = "login"
-PASSWORD_RESET = "password_reset"
-PURPOSES = (EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET)
+EMAIL_VERIFICATION = Purpose.EMAIL_VERIFICATION
+LOGIN = Purpose.LOGIN
+PASSWORD_RESET = Purpose.PASSWORD_RESET
+PURPOSES = tuple(Purpose)
 
 # Separates the digest's fields. No field can contain it: purposes are fixed names, emails
 # are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
@@ -123,8 +106,8 @@ def issue_code(
         int(auth_settings.RESEND_COOLDOWN) * 1000,
         int(auth_settings.HOURLY_CAP_PER_EMAIL),
         ip_cap,
-        keys.PURPOSE_TAGS[purpose],
-        keys.BUDGET_TAGS[purpose],
+        Purpose(purpose).tag,
+        Purpose(purpose).budget,
     ]
     ip_key = keys.ip_limits(client_ip) if client_ip else None
     with store.guard():
@@ -178,9 +161,10 @@ def _give_back(cap_counter: Any, ip_key: str, ip_cap: int) -> None:
     """Best effort: the answer (429, or the 503 of the failed step) matters more than one
     count, which its hour window ends anyway."""
     try:
-        cap_counter(keys=[ip_key], args=["give_back", ip_cap])
-    except (RedisError, RedisClusterException, OSError) as exc:
-        logger.warning("Could not give back a client IP's code count: %r", exc)
+        with store.guard():
+            cap_counter(keys=[ip_key], args=["give_back", ip_cap])
+    except AuthUnavailable:
+        logger.warning("Could not give back a client IP's code count")
 
 
 def _raise_if_refused(outcome: list[Any]) -> None:
@@ -200,7 +184,7 @@ def verify_code(
     or unknown code, and :class:`~.exceptions.TooManyAttempts` (``too_many_attempts``) when
     this wrong guess used the last attempt (the code is destroyed). One round trip.
     """
-    outcome = check(email, purpose, code, binding=binding, consume=consume)
+    outcome = code_outcome(email, purpose, code, binding=binding, consume=consume)
     if outcome == "ok":
         return
     if outcome == "destroyed":
@@ -208,7 +192,9 @@ def verify_code(
     raise InvalidCode()
 
 
-def check(email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True) -> str:
+def code_outcome(
+    email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True
+) -> str:
     """The raw outcome of one verification: ``"ok"``, ``"wrong"``, ``"destroyed"`` or
     ``"missing"`` (see ``lua/verify_code.lua``), after sending the code signals.
 

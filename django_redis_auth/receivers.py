@@ -20,19 +20,21 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
-from . import revocation, users_cache
+from . import revocation, users, users_cache
 from .exceptions import AuthUnavailable
 
 logger = logging.getLogger("django_redis_auth")
 
 _SNAPSHOT = "_django_redis_auth_snapshot"
-_REASON = "_django_redis_auth_revoke_reason"
 
 
-def set_revoke_reason(instance: Any, reason: str) -> None:
-    """Name the reason the next save's revocation reports in ``tokens_revoked`` (e.g. a
-    password reset rather than a plain password change), without revoking twice."""
-    instance.__dict__[_REASON] = reason
+def revoke_before_save(instance: Any, *, reason: str) -> None:
+    """Revoke every session of ``instance``'s user now, reporting ``reason`` in
+    ``tokens_revoked``, for a caller about to save a password or deactivation it already
+    knows the reason for (a password reset, say). The instance's current state counts as
+    handled, so the save that follows does not revoke a second time."""
+    revocation.revoke_user_id(users.user_id_of(instance), reason=reason)
+    instance.__dict__[_SNAPSHOT] = _snapshot(instance)
 
 
 def _snapshot(instance: Any) -> tuple[Any, Any]:
@@ -81,30 +83,27 @@ def _saving(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> Non
         return
     old_password, was_active = instance.__dict__.get(_SNAPSHOT, (None, None))
     password, is_active = _snapshot(instance)
-    reason = instance.__dict__.pop(_REASON, None)
     if (
         password is not None
         and password != old_password
         and not _is_rehash(old_password, password, kwargs.get("update_fields"))
     ):
-        revocation.revoke_user_id(
-            revocation.user_id_of(instance), reason=reason or "password_changed"
-        )
+        revocation.revoke_user_id(users.user_id_of(instance), reason="password_changed")
     elif was_active is not False and is_active is False:
-        revocation.revoke_user_id(revocation.user_id_of(instance), reason="deactivated")
+        revocation.revoke_user_id(users.user_id_of(instance), reason="deactivated")
 
 
 def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return
-    user_id = revocation.user_id_of(instance)
+    user_id = users.user_id_of(instance)
     instance.__dict__[_SNAPSHOT] = _snapshot(instance)
     _invalidate_quietly(user_id)
     transaction.on_commit(lambda: _invalidate_quietly(user_id), using=kwargs.get("using"))
 
 
 def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    user_id = revocation.user_id_of(instance)
+    user_id = users.user_id_of(instance)
     revocation.revoke_user_id(user_id, reason="deleted")
     _invalidate_quietly(user_id)
     transaction.on_commit(lambda: _invalidate_quietly(user_id), using=kwargs.get("using"))

@@ -18,39 +18,35 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from . import keys, store
+from . import claims as claims_module
+from . import keys, store, users
 from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
 
+__all__ = [
+    "check",
+    "open_session",
+    "revoke_session",
+    "revoke_token",
+    "revoke_user",
+    "revoke_user_id",
+    "rotate",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
-EPOCH_CLAIM = "epoch"
-FAMILY_CLAIM = "fam"
+# Kept importable from here: callers written against earlier versions use these names.
+EPOCH_CLAIM, FAMILY_CLAIM = claims_module.EPOCH_CLAIM, claims_module.FAMILY_CLAIM
+claims = claims_module.of
+accepted_until = claims_module.accepted_until
+user_id_of = users.user_id_of
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def user_id_of(user: Any) -> Any:
-    return getattr(user, jwt_settings.USER_ID_FIELD)
-
-
-def claims(token: Token) -> tuple[Any, str, str, str]:
-    """(user id, epoch, family, jti) of one of our tokens; 401 if it is not one."""
-    try:
-        return (
-            token[jwt_settings.USER_ID_CLAIM],
-            str(token[EPOCH_CLAIM]),
-            str(token[FAMILY_CLAIM]),
-            str(token[jwt_settings.JTI_CLAIM]),
-        )
-    except KeyError:
-        raise InvalidToken(_("Token was not issued by this service.")) from None
 
 
 def open_session(user_id: Any, refresh_jti: str, refresh_exp: int) -> tuple[str, str]:
@@ -114,13 +110,6 @@ def rotate(token: Token, new_jti: str, new_exp: int) -> None:
         raise TokenRevoked()
 
 
-def accepted_until(token: Token) -> float:
-    """When (epoch seconds) simplejwt stops accepting ``token``: its ``exp`` plus the leeway
-    of the backend that validates it (``SIMPLE_JWT["LEEWAY"]``). A revocation record must
-    live at least that long, and a remembered signature check no longer."""
-    return float(token["exp"]) + token.get_token_backend().get_leeway().total_seconds()
-
-
 def _write(build: Callable[[Any], None]) -> None:
     """Run revocation writes in one round trip on one connection, then, when
     ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
@@ -146,11 +135,11 @@ def _write(build: Callable[[Any], None]) -> None:
 def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
     ``LEEWAY``, during which it would still be accepted)."""
-    user_id, _epoch, _family, jti = claims(token)
+    c = claims(token)
     until = math.ceil(accepted_until(token))
     if until * 1000 > _now_ms():
-        _write(lambda pipe: pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until))
-    tokens_revoked.send(__name__, user_id=user_id, scope="token", reason=reason)
+        _write(lambda pipe: pipe.set(keys.revoked_jti(c.user_id, c.jti), 1, exat=until))
+    tokens_revoked.send(__name__, user_id=c.user_id, scope="token", reason=reason)
 
 
 def revoke_session(*tokens: Token, reason: str = "logout") -> None:
@@ -158,20 +147,19 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
     sign-in), in one round trip. All tokens must belong to one user."""
     if not tokens:
         return
-    user_ids = {str(claims(t)[0]) for t in tokens}
-    if len(user_ids) != 1:
+    found = [claims(t) for t in tokens]
+    if len({str(c.user_id) for c in found}) != 1:
         raise InvalidToken(_("Tokens belong to different users."))
-    user_id = claims(tokens[0])[0]
+    user_id = found[0].user_id
     now_ms = _now_ms()
 
     def build(pipe: Any) -> None:
-        for token in tokens:
-            _uid, _epoch, family, jti = claims(token)
+        for token, c in zip(tokens, found, strict=True):
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
-            pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True)
+            pipe.set(keys.family(user_id, c.family), keys.REVOKED, xx=True, keepttl=True)
             until = math.ceil(accepted_until(token))
             if until * 1000 > now_ms:
-                pipe.set(keys.revoked_jti(user_id, jti), 1, exat=until)
+                pipe.set(keys.revoked_jti(user_id, c.jti), 1, exat=until)
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)

@@ -49,16 +49,29 @@ from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
 from . import outages
+from .purposes import EmailKind
+
+__all__ = [
+    "AuthEmail",
+    "deliver",
+    "render",
+    "send",
+    "send_in_background",
+    "send_now",
+    "shutdown",
+    "stats",
+    "wait",
+]
 
 logger = logging.getLogger("django_redis_auth")
 
-# Message kinds (= template names).
-EMAIL_VERIFICATION = "email_verification"
-LOGIN = "login"
-PASSWORD_RESET = "password_reset"
-SIGNUP_EXISTS = "signup_exists"  # "someone tried to sign up with your address"
-PASSWORD_CHANGED = "password_changed"  # "your password was changed"
-KINDS = (EMAIL_VERIFICATION, LOGIN, PASSWORD_RESET, SIGNUP_EXISTS, PASSWORD_CHANGED)
+# Message kinds (= template names), kept as names here for callers of the old constants.
+EMAIL_VERIFICATION = EmailKind.EMAIL_VERIFICATION
+LOGIN = EmailKind.LOGIN
+PASSWORD_RESET = EmailKind.PASSWORD_RESET
+SIGNUP_EXISTS = EmailKind.SIGNUP_EXISTS
+PASSWORD_CHANGED = EmailKind.PASSWORD_CHANGED
+KINDS = tuple(EmailKind)
 
 TEMPLATE_DIR = "django_redis_auth/email"
 

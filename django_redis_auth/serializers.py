@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .models import normalize_email
+from .emails import EmailNotAllowed, canonical_email
+from .purposes import RESENDABLE
 
 EMAIL_MAX = 254
 PASSWORD_MAX = 1024
 TOKEN_MAX = 4096
 CODE_MAX = 32
 
-PURPOSES = ("email_verification", "login", "password_reset")
 
-
-class EmailField(serializers.EmailField):
-    default_error_messages = {"invalid": "Enter a valid email address."}
+class EmailField(serializers.CharField):
+    """An address in its canonical form (emails.py); 400 ``invalid_email`` or
+    ``email_not_allowed`` otherwise. Not DRF's ``EmailField``: Django's validator accepts
+    letters such as U+0131 (dotless i) and U+017F (long s) that databases and Python fold
+    differently."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", EMAIL_MAX)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return normalize_email(super().to_internal_value(data))
+        try:
+            return canonical_email(super().to_internal_value(data))
+        except EmailNotAllowed as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
 class PasswordField(serializers.CharField):
@@ -73,8 +78,11 @@ class ChallengeCodeSerializer(serializers.Serializer):
 
 
 class RequestCodeSerializer(serializers.Serializer):
+    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
+
     email = EmailField()
-    purpose = serializers.ChoiceField(choices=PURPOSES)
+    purpose = serializers.ChoiceField(choices=[p.value for p in RESENDABLE])
+    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
 
 
 class EmailSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import outages
-from .conf import auth_settings
+from .conf import auth_settings, on_change
 from .exceptions import AuthUnavailable
 
 logger = logging.getLogger("django_redis_auth")
@@ -164,6 +164,7 @@ class _Guard:
 
 
 _guard = _Guard()
+on_change(reset)
 
 
 def guard() -> _Guard:

@@ -1,4 +1,4 @@
-"""Issuing and rotating token pairs: simplejwt tokens plus our two claims.
+"""Issuing, rotating and ending token pairs: simplejwt tokens plus our two claims.
 
 This is the one place tokens are minted, so every token is registered with the revocation
 state (see ``revocation``) before it leaves the server.
@@ -10,14 +10,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.contrib.auth.models import update_last_login
-from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token
 
-from . import revocation, users_cache
+from . import claims, revocation, users, users_cache
+from .clients import Client
 from .exceptions import InvalidToken, TokenRevoked
-from .revocation import EPOCH_CLAIM, FAMILY_CLAIM
+
+__all__ = ["TokenPair", "issue_token_pair", "logout", "parse_refresh", "rotate_refresh_token"]
 
 # Claims a rotated refresh token does not inherit from its predecessor.
 _FRESH_CLAIMS = frozenset(
@@ -38,28 +41,29 @@ def _pair(refresh: RefreshToken) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def issue_token_pair(user: Any, request: HttpRequest | None = None) -> TokenPair:
-    """A new access/refresh pair for a user who just proved who they are (a new session
-    family). ``request`` is accepted for subclasses and signal receivers that want it."""
+def issue_token_pair(user: Any, client: Client | None = None) -> TokenPair:
+    """A new access/refresh pair for a user who just proved who they are: a new session
+    family (a new "device"). ``client`` describes the device that signed in."""
     refresh = RefreshToken.for_user(user)
     epoch, family = revocation.open_session(
-        revocation.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"])
+        users.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"])
     )
-    refresh[EPOCH_CLAIM] = epoch
-    refresh[FAMILY_CLAIM] = family
+    refresh[claims.EPOCH_CLAIM] = epoch
+    refresh[claims.FAMILY_CLAIM] = family
     if jwt_settings.UPDATE_LAST_LOGIN:
         update_last_login(None, user)
     return _pair(refresh)
 
 
 def parse_refresh(raw: str) -> RefreshToken:
+    """A valid refresh token of ours, or 401 ``token_not_valid``."""
     try:
         token = RefreshToken(raw)
     except (TokenError, OverflowError, ValueError, OSError) as exc:
         # OverflowError & co.: a validly signed exp beyond datetime's range (see
         # authentication.py).
         raise InvalidToken() from exc
-    revocation.claims(token)
+    claims.of(token)
     return token
 
 
@@ -67,8 +71,8 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented token dies (rotation) and
     presenting it again revokes its whole family (reuse detection)."""
     old = parse_refresh(raw)
-    user = users_cache.get_user(old[jwt_settings.USER_ID_CLAIM])
-    if user is None or not getattr(user, "is_active", True):
+    user = users_cache.get_user(claims.user_id_in(old))
+    if user is None or not users.is_active(user):
         raise TokenRevoked()
     new = RefreshToken()
     for claim, value in old.payload.items():
@@ -76,3 +80,23 @@ def rotate_refresh_token(raw: str) -> TokenPair:
             new[claim] = value
     revocation.rotate(old, str(new[jwt_settings.JTI_CLAIM]), int(new["exp"]))
     return _pair(new)
+
+
+def logout(access: Token, refresh: str | None = None) -> None:
+    """End the session of ``access`` (its family), and of ``refresh`` if given: both must
+    belong to the same user. A refresh token that is invalid or someone else's is a 400
+    ``token_not_valid`` and nothing is revoked."""
+    to_revoke: list[Token] = [access]
+    if refresh:
+        try:
+            token = parse_refresh(refresh)
+        except exceptions.AuthenticationFailed:
+            raise exceptions.ValidationError(
+                _("Refresh token is invalid or expired."), code="token_not_valid"
+            ) from None
+        if str(claims.user_id_in(token)) != str(claims.user_id_in(access)):
+            raise exceptions.ValidationError(
+                _("Refresh token belongs to another user."), code="token_not_valid"
+            )
+        to_revoke.append(token)
+    revocation.revoke_session(*to_revoke, reason="logout")

@@ -1,23 +1,89 @@
-"""User lookups shared by the flows, for any user model with an email field."""
+"""The user model, as the flows see it: lookups, credential checks and the optional fields.
+
+Works with any user model that has an email field (``EMAIL_FIELD``); ``email_verified`` and
+``otp_required`` are used when the model has them (docs/index.md, "Your own user model").
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import router, transaction
 from django.http import HttpRequest
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from .conf import auth_settings
+from .emails import normalize_email
+
+__all__ = [
+    "check_credentials",
+    "find_by_email",
+    "is_active",
+    "is_verified",
+    "mark_verified",
+    "second_factor_required",
+    "stored_email",
+    "user_id_of",
+]
+
+# Enough for every spelling of one address a case-insensitive match can return.
+_CANDIDATES = 20
 
 
 def email_field() -> str:
     return get_user_model().get_email_field_name()
 
 
+def user_id_of(user: Any) -> Any:
+    """The value tokens carry in ``USER_ID_CLAIM`` (simplejwt's ``USER_ID_FIELD``)."""
+    return getattr(user, jwt_settings.USER_ID_FIELD)
+
+
 def find_by_email(email: str) -> Any | None:
+    """The one user whose address has the canonical form of ``email``, or ``None``.
+
+    Equality of canonical forms decides, never the database's case folding. Models that
+    store the canonical form (``CANONICAL_EMAIL = True``, like ours) get one exact, indexed
+    lookup. Others (``auth.User`` keeps addresses as typed) get the database's
+    case-insensitive match as a *candidate* list, filtered by canonical equality in Python;
+    if two accounts share a canonical address the lookup is ambiguous and finds no one
+    (the ``email_collisions`` command reports such rows).
+    """
     model = get_user_model()
-    return model._default_manager.filter(**{f"{email_field()}__iexact": email}).first()
+    field = email_field()
+    canonical = normalize_email(email)
+    manager = model._default_manager
+    if getattr(model, "CANONICAL_EMAIL", False):
+        return manager.filter(**{field: canonical}).first()
+    matches = [
+        user
+        for user in manager.filter(**{f"{field}__iexact": canonical})[:_CANDIDATES]
+        if normalize_email(getattr(user, field) or "") == canonical
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def has_unique_email() -> bool:
+    """Whether the database itself refuses a second account with the same address: the
+    email column is unique (ours: it holds the canonical form, so one mailbox, one row)."""
+    model = get_user_model()
+    return (
+        bool(getattr(model, "CANONICAL_EMAIL", False))
+        and model._meta.get_field(email_field()).unique
+    )
+
+
+def stored_email(user: Any) -> str:
+    """The address stored on the account: where its mail goes (never a typed spelling)."""
+    return getattr(user, user.get_email_field_name()) or ""
+
+
+def canonical_email_of(user: Any) -> str:
+    """The canonical form of the account's address: what its codes and limits are keyed by."""
+    return normalize_email(stored_email(user))
 
 
 def check_credentials(request: HttpRequest | None, email: str, password: str) -> Any | None:
@@ -39,6 +105,10 @@ def check_credentials(request: HttpRequest | None, email: str, password: str) ->
     )
 
 
+def is_active(user: Any) -> bool:
+    return bool(getattr(user, "is_active", True))
+
+
 def is_verified(user: Any) -> bool:
     return bool(getattr(user, "email_verified", True))
 
@@ -54,3 +124,24 @@ def second_factor_required(user: Any) -> bool:
     return policy == "required" or (
         policy == "optional" and bool(getattr(user, "otp_required", False))
     )
+
+
+def provisional_user(email: str) -> Any:
+    """An unsaved user with only the address, for password validators on paths where the
+    answer must not depend on whether the account exists."""
+    model = get_user_model()
+    return model(**{model.get_email_field_name(): email})
+
+
+def password_problems(password: str, user: Any) -> list[str]:
+    """Django's password validators' messages for ``password`` (empty: acceptable)."""
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def atomic() -> Any:
+    """A transaction on the database user rows are written to."""
+    return transaction.atomic(using=router.db_for_write(get_user_model()))

@@ -32,6 +32,12 @@ from . import keys, store
 from .conf import auth_settings
 from .memo import BoundedMemo
 
+__all__ = [
+    "get_user",
+    "invalidate",
+    "load_from_db",
+]
+
 logger = logging.getLogger("django_redis_auth")
 
 FORMAT_VERSION = 1

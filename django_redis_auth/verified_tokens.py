@@ -35,8 +35,8 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import revocation
-from .conf import auth_settings
+from . import claims
+from .conf import auth_settings, on_change
 from .memo import BoundedMemo
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -93,7 +93,7 @@ def remember(raw: bytes | str, token: Token) -> None:
     exp = payload.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
-    _memo.put(raw, (type(token), dict(payload), revocation.accepted_until(token) - _MARGIN))
+    _memo.put(raw, (type(token), dict(payload), claims.accepted_until(token) - _MARGIN))
 
 
 def _replayable(token: Token) -> bool:
@@ -115,3 +115,6 @@ def _replayable(token: Token) -> bool:
 
 def clear() -> None:
     _memo.clear()
+
+
+on_change(clear)

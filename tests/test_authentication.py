@@ -2,21 +2,13 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.test import APIRequestFactory
 
 from django_redis_auth import keys, users_cache
-from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.memo import BoundedMemo
 from django_redis_auth.tokens import issue_token_pair
+from tests.helpers import authenticate
 
 pytestmark = pytest.mark.django_db
-
-
-def authenticate(access):
-    from rest_framework.request import Request
-
-    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
-    return RedisJWTAuthentication().authenticate(request)
 
 
 def test_warm_request_is_one_round_trip_and_zero_queries(

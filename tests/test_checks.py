@@ -74,8 +74,16 @@ def test_invalid_settings_reported_as_check_error():
     assert found == {"django_redis_auth.E001"}
 
 
+def test_every_message_has_a_hint():
+    from django_redis_auth.checks import Hints, Messages
+
+    messages = {k for k in vars(Messages) if k.isupper()}
+    hints = {k for k in vars(Hints) if k.isupper() and getattr(Hints, k)}
+    assert messages and messages == hints
+
+
 @pytest.mark.parametrize("check_id", ["django_redis_auth.E002", "django_redis_auth.W001"])
-def test_each_message_has_a_hint(check_id, settings):
+def test_a_raised_check_carries_its_hint(check_id, settings):
     overrides = {
         "django_redis_auth.E002": {
             "CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
@@ -181,7 +189,7 @@ def test_skips_silently_when_redis_is_down(settings):
     with override_settings(
         DJANGO_REDIS_AUTH={
             **settings.DJANGO_REDIS_AUTH,
-            "REDIS_CLIENT_FACTORY": "tests.test_outage.dead_redis",
+            "REDIS_CLIENT_FACTORY": "tests.helpers.dead_redis",
         }
     ):
         assert "django_redis_auth.W006" not in deploy_ids()

@@ -12,7 +12,7 @@ import redis
 from django.test import override_settings
 
 from django_redis_auth import store
-from tests.test_outage import package_settings
+from tests.helpers import package_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,7 @@ def test_settings_tune_or_disable_it(user, login, bearer, clock, slow):
 def test_refused_connections_do_not_open_it(user, login, bearer, clock):
     client = bearer(login()["access"])
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         assert [me(client) for _ in range(5)] == [503] * 5
         assert store.guard().open_until == 0.0  # a refusal is already fast

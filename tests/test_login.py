@@ -1,4 +1,5 @@
 import pytest
+from django.core import mail
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +31,33 @@ def test_wrong_credentials_same_answer_for_unknown_email(api, user, email):
     }
 
 
-def test_unverified_email_is_403(api, make_user, password):
+def test_unverified_email_answers_like_a_wrong_password_and_mails_a_new_code(
+    api, make_user, password
+):
+    make_user(email="new@example.com", email_verified=False)
+    right = api.post(
+        "/auth/login/", {"email": "new@example.com", "password": password}, format="json"
+    )
+    wrong = api.post(
+        "/auth/login/", {"email": "new@example.com", "password": "nope-nope"}, format="json"
+    )
+    assert right.status_code == wrong.status_code == 401
+    assert right.content == wrong.content
+    # only the right password sends the owner a fresh verification code
+    assert [(m.to, "verif" in m.subject.lower()) for m in mail.outbox] == [
+        (["new@example.com"], True)
+    ]
+
+
+def test_unverified_email_is_403_when_revealing(api, make_user, password, settings):
+    settings.DJANGO_REDIS_AUTH = {**settings.DJANGO_REDIS_AUTH, "UNVERIFIED_LOGIN": "reveal"}
     make_user(email="new@example.com", email_verified=False)
     response = api.post(
         "/auth/login/", {"email": "new@example.com", "password": password}, format="json"
     )
     assert response.status_code == 403
     assert response.json()["code"] == "email_not_verified"
+    assert mail.outbox == []
 
 
 def test_inactive_user_cannot_login(api, make_user, password):

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,10 +14,9 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from django_redis_auth import flows, keys, otp, signals
+from tests.helpers import package_settings, redis_down
 
 pytestmark = pytest.mark.django_db
 
@@ -28,23 +26,6 @@ UNAVAILABLE = {
     "detail": "Authentication is temporarily unavailable. Try again shortly.",
     "code": "auth_unavailable",
 }
-
-
-def package_settings(**changes: Any) -> dict[str, Any]:
-    return {**settings.DJANGO_REDIS_AUTH, **changes}
-
-
-def dead_client() -> redis.Redis:
-    """``REDIS_CLIENT_FACTORY`` for a Redis that is down (nothing listens on port 1)."""
-    return redis.Redis(
-        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-    )
-
-
-def redis_down():
-    return override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_otp_flows.dead_client")
-    )
 
 
 def no_cooldown(**changes: Any):
@@ -171,10 +152,23 @@ def test_email_verify_marks_verified_and_returns_a_working_pair(api, bearer, pas
     assert again.json()["code"] == "invalid_code"
 
 
-def test_login_before_verification_is_refused(api):
+def test_login_before_verification_is_refused_like_a_wrong_password(api):
     signup(api)
     response = post(api, "login/", {"email": "new@example.com", "password": NEW_PASSWORD})
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+def test_signup_then_login_does_not_tell_taken_from_fresh(api, make_user):
+    """Sign up with someone's address and your own password, then log in: a taken address
+    and a fresh pending one must answer alike (the fresh one used to be 403)."""
+    make_user(email="taken@example.com")
+    answers = []
+    for email in ("taken@example.com", "fresh@example.com"):
+        assert signup(api, email=email, password=NEW_PASSWORD).status_code == 202
+        answers.append(post(api, "login/", {"email": email, "password": NEW_PASSWORD}))
+    same_answer(*answers)
+    assert answers[0].status_code == 401
 
 
 def test_signup_for_taken_address_is_indistinguishable(api, make_user, redis_client):

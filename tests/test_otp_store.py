@@ -9,11 +9,8 @@ from typing import Any
 import pytest
 import redis
 import time_machine
-from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from django_redis_auth import keys, otp, signals, store
 from django_redis_auth.exceptions import (
@@ -22,24 +19,14 @@ from django_redis_auth.exceptions import (
     RateLimited,
     TooManyAttempts,
 )
+from tests.helpers import package_settings
 
 EMAIL = "alice@example.com"
 LOGIN, RESET, VERIFY = otp.LOGIN, otp.PASSWORD_RESET, otp.EMAIL_VERIFICATION
 
 
-def package_settings(**changes: Any) -> dict[str, Any]:
-    return {**settings.DJANGO_REDIS_AUTH, **changes}
-
-
 def no_cooldown(**changes: Any):
     return override_settings(DJANGO_REDIS_AUTH=package_settings(RESEND_COOLDOWN=0, **changes))
-
-
-def dead_client() -> redis.Redis:
-    """``REDIS_CLIENT_FACTORY`` for a Redis that is down (nothing listens on port 1)."""
-    return redis.Redis(
-        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-    )
 
 
 def wrong(code: str) -> str:
@@ -475,7 +462,7 @@ def test_dry_run_does_not_touch_a_pending_code():
 
 
 @pytest.fixture
-def cluster(monkeypatch):
+def as_if_on_cluster(monkeypatch):
     monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
 
 
@@ -483,7 +470,9 @@ def _ip_count(client, ip: str) -> int:
     return int(client.hget(keys.ip_limits(ip), "n") or 0)
 
 
-def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips, monkeypatch):
+def test_cluster_issue_takes_two_round_trips_one_slot_each(
+    as_if_on_cluster, round_trips, monkeypatch
+):
     otp.issue_code("warm@example.com", VERIFY, client_ip="198.51.100.1")  # load scripts
     seen: list[list[str]] = []
     original = store.script
@@ -505,7 +494,7 @@ def test_cluster_issue_takes_two_round_trips_one_slot_each(cluster, round_trips,
     otp.verify_code(EMAIL, VERIFY, code)
 
 
-def test_cluster_ip_cap_is_enforced(cluster):
+def test_cluster_ip_cap_is_enforced(as_if_on_cluster):
     with no_cooldown(HOURLY_CAP_PER_IP=2):
         otp.issue_code("a@example.com", VERIFY, client_ip="203.0.113.7")
         otp.issue_code("b@example.com", VERIFY, client_ip="203.0.113.7")
@@ -515,7 +504,7 @@ def test_cluster_ip_cap_is_enforced(cluster):
         otp.issue_code("c@example.com", VERIFY, client_ip="198.51.100.1")
 
 
-def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(cluster, redis_client):
+def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(as_if_on_cluster, redis_client):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     assert _ip_count(redis_client, "203.0.113.7") == 1
     with pytest.raises(RateLimited):
@@ -539,7 +528,7 @@ def _failing_script(monkeypatch, name: str, error: Exception) -> None:
 
 
 def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
-    cluster, redis_client, monkeypatch
+    as_if_on_cluster, redis_client, monkeypatch
 ):
     """A 503 half-way (the email's slot times out after the IP's was charged) must not leave
     the IP charged: nothing half-written."""
@@ -550,7 +539,7 @@ def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
     assert _ip_count(redis_client, "203.0.113.7") == 1
 
 
-def test_cluster_refusal_stays_429_when_giving_back_fails(cluster, monkeypatch):
+def test_cluster_refusal_stays_429_when_giving_back_fails(as_if_on_cluster, monkeypatch):
     otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     original = store.script
 
@@ -649,7 +638,7 @@ def test_signals_never_carry_the_code():
 
 def test_redis_down_raises_auth_unavailable():
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_otp_store.dead_client")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         with pytest.raises(AuthUnavailable):
             otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
@@ -661,14 +650,14 @@ def test_redis_down_raises_auth_unavailable():
 
 
 def _race(calls: int, candidate) -> list[str]:
-    """Run ``otp.check`` from ``calls`` threads released at the same moment."""
+    """Run ``otp.code_outcome`` from ``calls`` threads released at the same moment."""
     barrier = threading.Barrier(calls)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
         barrier.wait()
-        outcome = otp.check(EMAIL, VERIFY, candidate(i))
+        outcome = otp.code_outcome(EMAIL, VERIFY, candidate(i))
         with lock:
             outcomes.append(outcome)
 
@@ -708,8 +697,8 @@ def test_50_concurrent_prove_then_consume_give_exactly_one_success():
 
     def run() -> None:
         barrier.wait()
-        proven = otp.check(EMAIL, VERIFY, code, consume=False)
-        consumed = otp.check(EMAIL, VERIFY, code) if proven == "ok" else "-"
+        proven = otp.code_outcome(EMAIL, VERIFY, code, consume=False)
+        consumed = otp.code_outcome(EMAIL, VERIFY, code) if proven == "ok" else "-"
         with lock:
             outcomes.append((proven, consumed))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
@@ -21,7 +20,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from django_redis_auth import store
-from tests.redis_servers import RedisServer, free_ports, no_retry, wait_until
+from tests.helpers import DEAD_PORT, package_settings, redis_down
+from tests.redis_servers import RedisServer, no_retry, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -31,37 +31,18 @@ UNAVAILABLE = {
 }
 
 # A port nothing listens on (the OS just handed it out and took it back).
-DEAD_PORT = free_ports(1)[0]
 
 
-def dead_redis() -> redis.Redis:
-    """``REDIS_CLIENT_FACTORY`` for a Redis that is down. No retries: redis-py's default
-    client would back off for seconds before giving up, which is not what is under test."""
-    return redis.Redis(
-        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=no_retry()
-    )
-
-
-def package_settings(**changes: Any) -> dict[str, Any]:
-    return {**settings.DJANGO_REDIS_AUTH, **changes}
-
-
-@pytest.fixture
-def redis_down() -> Iterator[None]:
+@pytest.fixture(name="redis_down")
+def redis_down_fixture() -> Iterator[None]:
     """The package's client points at a Redis that refuses connections."""
-    with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
-    ):
+    with redis_down():
         yield
 
 
 @pytest.fixture
 def fail_open_and_down() -> Iterator[None]:
-    with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(
-            REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis", FAIL_OPEN=True
-        )
-    ):
+    with redis_down(FAIL_OPEN=True):
         yield
 
 
@@ -79,7 +60,7 @@ def test_authenticated_requests_are_refused_with_503_when_redis_is_down(user, lo
     client = bearer(pair["access"])
     assert client.get("/auth/me/").status_code == 200
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         assert_unavailable(client.get("/auth/me/"))
         assert_unavailable(client.post("/auth/logout/", {}, format="json"))
@@ -119,7 +100,7 @@ def test_security_change_with_redis_down_writes_nothing(user, change):
 
     before = get_user_model().objects.values("password", "is_active").get(pk=user.pk)
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         if change == "password":
             user.set_password("another long passphrase 7")
@@ -138,7 +119,7 @@ def test_login_is_503_when_redis_is_down(api, user, password, redis_down):
 def test_token_refresh_is_503_when_redis_is_down(api, user, login):
     pair = login()
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         response = api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
     assert_unavailable(response)
@@ -153,7 +134,7 @@ def test_fail_open_accepts_and_logs_a_warning_every_time(user, login, bearer, ca
     client = bearer(login()["access"])
     with override_settings(
         DJANGO_REDIS_AUTH=package_settings(
-            REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis", FAIL_OPEN=True
+            REDIS_CLIENT_FACTORY="tests.helpers.dead_redis", FAIL_OPEN=True
         )
     ):
         caplog.set_level(logging.WARNING, logger="django_redis_auth")

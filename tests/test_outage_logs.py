@@ -12,7 +12,7 @@ from redis.exceptions import ResponseError
 
 from django_redis_auth import outages, store
 from django_redis_auth.exceptions import AuthUnavailable
-from tests.test_outage import package_settings
+from tests.helpers import package_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_redis_outage_logs_once_for_many_requests_and_nothing_identifying(
     client = bearer(pair["access"])
     caplog.set_level(logging.INFO)
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         for _ in range(10):
             assert client.get("/auth/me/").status_code == 503
@@ -170,7 +170,7 @@ def test_redis_outage_logs_once_for_many_requests_and_nothing_identifying(
 def test_a_503_for_redis_carries_retry_after(bearer, login, user):
     client = bearer(login()["access"])
     with override_settings(
-        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.test_outage.dead_redis")
+        DJANGO_REDIS_AUTH=package_settings(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis")
     ):
         response = client.get("/auth/me/")
     assert (response.status_code, response["Retry-After"]) == (503, "5")

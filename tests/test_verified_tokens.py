@@ -9,21 +9,14 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.request import Request
-from rest_framework.test import APIRequestFactory
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
 from django_redis_auth import verified_tokens
-from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.tokens import issue_token_pair
+from tests.helpers import authenticate
 
 pytestmark = pytest.mark.django_db
-
-
-def authenticate(access: str):
-    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
-    return RedisJWTAuthentication().authenticate(request)
 
 
 def refusal(access: str) -> tuple[str, object]:

@@ -35,13 +35,14 @@ local function charge(key, field, by)
     if by < 0 then
       return -- nothing of this window to give back
     end
-    -- A new hour: every count starts again (cooldown fields stay).
+    -- A new hour: every count starts again (cooldown fields stay). HSET before HDEL: at
+    -- maxmemory Redis refuses only a script's first write that needs memory.
+    redis.call('HSET', key, 'w', window)
     for _, name in ipairs(redis.call('HKEYS', key)) do
       if string.sub(name, 1, 1) == 'n' then
         redis.call('HDEL', key, name)
       end
     end
-    redis.call('HSET', key, 'w', window)
   end
   if by < 0 and tonumber(redis.call('HGET', key, field) or '0') <= 0 then
     return

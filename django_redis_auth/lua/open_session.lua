@@ -7,11 +7,13 @@
 -- the newest token carrying it.
 local ttl = tonumber(ARGV[2])
 local epoch = redis.call('GET', KEYS[1])
+-- A write that needs memory first: at maxmemory Redis refuses only a script's *first* such
+-- write, so after a PEXPIRE this SET would go through and a full Redis would still sign in.
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch, 'PX', ttl)
 elseif redis.call('PTTL', KEYS[1]) < ttl then
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 return epoch

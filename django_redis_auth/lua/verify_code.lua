@@ -10,12 +10,8 @@
 -- The attempt is counted before the comparison and the script runs atomically, so under
 -- any concurrency one code yields at most one 'ok' and at most ARGV[2] counted guesses.
 --
--- Comparing with '==' here is safe although it is not a constant-time comparison:
--- both sides are keyed HMAC digests, never codes. An attacker who could time this
--- comparison would learn how many leading characters of HMAC(key, their guess) match the
--- stored digest, which tells nothing about the code without the key (a one-character
--- change of the guess changes the whole digest). Besides, Lua strings are interned, so
--- '==' between two strings is a pointer comparison, not a byte-by-byte loop.
+-- '==' is safe although not constant-time: both sides are keyed HMAC digests, never
+-- codes (docs/otp.md, "What is stored, and why it is safe").
 local stored = redis.call('HGET', KEYS[1], 'd')
 if not stored then
   return 'missing'

@@ -7,13 +7,13 @@ addresses, so it cannot depend on anything the flow found out.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import flows
+from ..clients import client_of
 from ..serializers import (
-    TOKEN_MAX,
     ChallengeCodeSerializer,
     EmailCodeSerializer,
     EmailSerializer,
@@ -35,56 +35,67 @@ def _accepted(detail: object) -> Response:
 class SignupView(PublicAPIView):
     """email + password → 202, the same for new and taken addresses."""
 
+    serializer_class = SignupSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(SignupSerializer)
-        flows.signup(data["email"], data["password"], request)
+        data = self.validated()
+        flows.signup(data["email"], data["password"], client_of(request))
         return _accepted(SIGNUP_ACCEPTED)
 
 
 class EmailVerifyView(PublicAPIView):
     """email + code → token pair; the address is verified."""
 
+    serializer_class = EmailCodeSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(EmailCodeSerializer)
-        return Response(flows.verify_email(data["email"], data["code"], request).as_dict())
+        data = self.validated()
+        pair = flows.verify_email(data["email"], data["code"], client_of(request))
+        return Response(pair.as_dict())
 
 
 class LoginVerifyView(PublicAPIView):
     """challenge (from login/'s 202) + code → token pair."""
 
+    serializer_class = ChallengeCodeSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(ChallengeCodeSerializer)
-        return Response(flows.verify_login(data["challenge"], data["code"], request).as_dict())
-
-
-class ResendCodeSerializer(RequestCodeSerializer):
-    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
-
-    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
+        data = self.validated()
+        pair = flows.verify_login(data["challenge"], data["code"], client_of(request))
+        return Response(pair.as_dict())
 
 
 class RequestCodeView(PublicAPIView):
     """email + purpose (+ challenge for login) → 202, or 429 + Retry-After."""
 
+    serializer_class = RequestCodeSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(ResendCodeSerializer)
-        flows.request_code(data["email"], data["purpose"], request, challenge=data.get("challenge"))
+        data = self.validated()
+        flows.request_code(
+            data["email"], data["purpose"], client_of(request), challenge=data.get("challenge")
+        )
         return _accepted(CODE_ACCEPTED)
 
 
 class PasswordResetView(PublicAPIView):
     """email → 202 whether or not the account exists."""
 
+    serializer_class = EmailSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(EmailSerializer)
-        flows.request_password_reset(data["email"], request)
+        flows.request_password_reset(self.validated()["email"], client_of(request))
         return _accepted(CODE_ACCEPTED)
 
 
 class PasswordResetConfirmView(PublicAPIView):
     """email + code + new_password → 200; every session of the user is revoked."""
 
+    serializer_class = PasswordResetConfirmSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(PasswordResetConfirmSerializer)
-        flows.confirm_password_reset(data["email"], data["code"], data["new_password"], request)
+        data = self.validated()
+        flows.confirm_password_reset(
+            data["email"], data["code"], data["new_password"], client_of(request)
+        )
         return Response({"detail": str(PASSWORD_CHANGED)})

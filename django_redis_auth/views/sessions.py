@@ -4,71 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from .. import flows, revocation, tokens, users
+from .. import flows, revocation, tokens
+from ..clients import client_of
 from ..conf import auth_settings
-from ..exceptions import EmailNotVerified, InvalidCredentials
-from ..serializers import LoginSerializer, LogoutSerializer, RefreshSerializer, UserSerializer
+from ..serializers import LoginSerializer, LogoutSerializer, RefreshSerializer
 from .base import AuthenticatedAPIView, PublicAPIView
 
 
 class LoginView(PublicAPIView):
     """Email + password → token pair, or a second-factor challenge (202)."""
 
+    serializer_class = LoginSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(LoginSerializer)
-        user = users.check_credentials(request._request, data["email"], data["password"])
-        if user is None:
-            raise InvalidCredentials()
-        if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
-            raise EmailNotVerified()
-        if users.second_factor_required(user):
-            challenge = flows.start_login_challenge(user, request)
-            return Response(
-                {"otp_required": True, "challenge": challenge}, status=status.HTTP_202_ACCEPTED
-            )
-        return Response(tokens.issue_token_pair(user, request._request).as_dict())
+        data = self.validated()
+        result = flows.login(data["email"], data["password"], client_of(request))
+        if isinstance(result, flows.Challenge):
+            return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+        return Response(result.as_dict())
 
 
 class TokenRefreshView(PublicAPIView):
     """Rotate: the presented refresh token dies; presenting it again kills the session."""
 
+    serializer_class = RefreshSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(RefreshSerializer)
-        return Response(tokens.rotate_refresh_token(data["refresh"]).as_dict())
+        return Response(tokens.rotate_refresh_token(self.validated()["refresh"]).as_dict())
 
 
 class LogoutView(AuthenticatedAPIView):
     """Revoke the presented access token's session (and the given refresh token's)."""
 
+    serializer_class = LogoutSerializer
+
     def post(self, request: Request) -> Response:
-        data = self.validated(LogoutSerializer)
-        to_revoke: list[Any] = [request.auth]
-        if data.get("refresh"):
-            try:
-                refresh = tokens.parse_refresh(data["refresh"])
-            except exceptions.AuthenticationFailed:
-                raise exceptions.ValidationError(
-                    _("Refresh token is invalid or expired."), code="token_not_valid"
-                ) from None
-            if str(refresh[jwt_settings.USER_ID_CLAIM]) != str(
-                request.auth[jwt_settings.USER_ID_CLAIM]
-            ):
-                raise exceptions.ValidationError(
-                    _("Refresh token belongs to another user."), code="token_not_valid"
-                )
-            to_revoke.append(refresh)
-        revocation.revoke_session(*to_revoke, reason="logout")
+        tokens.logout(request.auth, self.validated().get("refresh"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllView(AuthenticatedAPIView):
     """Revoke every token of the user issued up to now, on every device."""
+
+    serializer_class = None
 
     def post(self, request: Request) -> Response:
         revocation.revoke_user(request.user, reason="logout_all")
@@ -76,5 +58,10 @@ class LogoutAllView(AuthenticatedAPIView):
 
 
 class MeView(AuthenticatedAPIView):
+    """The signed-in user, from the user cache (``USER_SERIALIZER`` decides the shape)."""
+
+    def get_serializer_class(self) -> Any:
+        return auth_settings.USER_SERIALIZER
+
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(self.get_serializer(request.user).data)

@@ -204,21 +204,39 @@ DJANGO_REDIS_AUTH = {
     "OTP_HMAC_KEY": None,
     # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
     "SECOND_FACTOR": "optional",
-    # Refuse login (403 email_not_verified) until the email address is verified.
+    # Accept non-ASCII characters before the @ (refused by default: they fold differently
+    # in databases, Python and mail systems; see docs/security.md).
+    "ALLOW_UNICODE_LOCAL_PART": False,
+    # Refuse login until the email address is verified ...
     "REQUIRE_VERIFIED_EMAIL": True,
+    # ... answering like a wrong password ("conceal") or 403 email_not_verified ("reveal").
+    "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to the callable that delivers auth emails (default: background thread).
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    # Seconds per SMTP connection when EMAIL_TIMEOUT is unset (it is set below).
+    "EMAIL_SEND_TIMEOUT": 10,
+    # At a worker's exit: seconds to flush queued mail, then who gets what is left
+    # (None: logged). Keep it below gunicorn's --graceful-timeout.
+    "EMAIL_SHUTDOWN_TIMEOUT": 5,
+    "EMAIL_UNSENT_HANDLER": None,
     # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
     # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.ratelimit.remote_addr",
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to the serializer me/ shows the user with.
+    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
+    # Access tokens per process whose signature check is remembered (0 = check every time).
+    "VERIFIED_TOKEN_MEMO": 4096,
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
     # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # After 3 consecutive Redis timeouts answer 503 at once for 2 s (slow Redis).
+    "CIRCUIT_BREAKER_TIMEOUTS": 3,
+    "CIRCUIT_BREAKER_SECONDS": 2,
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -257,7 +275,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Production hardening (DEBUG=0); `manage.py check --deploy` passes -----------------------
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = True
+    # SECURE_SSL_REDIRECT=0 serves plain HTTP (a TLS-terminating proxy that talks HTTP to
+    # gunicorn without setting X-Forwarded-Proto, or a local check with curl).
+    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") != "0"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365

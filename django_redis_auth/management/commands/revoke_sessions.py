@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import revocation, users
+from ...emails import normalize_email
 from ...exceptions import AuthUnavailable
-from ...models import normalize_email
 
 
 class Command(BaseCommand):

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_redis_auth import users
+
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-1234"
 
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("DEBUG is off: refusing to create a user with a known password.")
         model = get_user_model()
-        user = model._default_manager.filter(email__iexact=email).first()
+        user = users.find_by_email(email)
         created = user is None
         if created:
             user = model._default_manager.create_user(

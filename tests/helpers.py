@@ -1,0 +1,50 @@
+"""Helpers shared by the test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from tests.redis_servers import free_ports, no_retry
+
+DEAD_PORT = free_ports(1)[0]
+
+
+def package_settings(**changes: Any) -> dict[str, Any]:
+    """The test run's DJANGO_REDIS_AUTH with ``changes`` applied (for override_settings)."""
+    return {**settings.DJANGO_REDIS_AUTH, **changes}
+
+
+def override_package(**changes: Any) -> override_settings:
+    return override_settings(DJANGO_REDIS_AUTH=package_settings(**changes))
+
+
+def dead_redis() -> redis.Redis:
+    """``REDIS_CLIENT_FACTORY`` for a Redis that is down (nothing listens on the port). No
+    retries: redis-py's default client would back off for seconds before giving up."""
+    return redis.Redis(
+        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=no_retry()
+    )
+
+
+@contextlib.contextmanager
+def redis_down(**changes: Any) -> Iterator[None]:
+    """The package's client points at a Redis that refuses connections."""
+    with override_package(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis", **changes):
+        yield
+
+
+def authenticate(access: str | bytes) -> Any:
+    """Run ``RedisJWTAuthentication`` on a request carrying ``access`` as its bearer token."""
+    from django_redis_auth.authentication import RedisJWTAuthentication
+
+    token = access.decode() if isinstance(access, bytes) else access
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    return RedisJWTAuthentication().authenticate(request)
