@@ -66,7 +66,7 @@ def test_shutdown_under_load_then_restart_empty(stack, report):
     during = [a for a in load.answers if injected <= a.started < down_until]
     after = load.since(restarted)
     first_503 = min(a.started + a.seconds for a in during if a.status == 503) - injected
-    assert not server_errors(load.answers)
+    assert not server_errors(load.answers), statuses(load.answers)
     assert set(statuses(during)) <= {"200", "503 auth_unavailable"}
     assert "503 auth_unavailable" in statuses(during)
     # Redis came back empty: the session is gone (401), never accepted unchecked.
@@ -133,12 +133,13 @@ def test_client_pause_answers_within_the_bound_and_the_breaker_sheds_load(stack,
         )
         recovered = min(a.started + a.seconds for a in load.since(ended + 0.1) if a.status == 200)
     affected = [a for a in load.answers if injected - 1 <= a.started < recovered]
-    assert not server_errors(load.answers)
+    assert not server_errors(load.answers), statuses(load.answers)
     assert set(statuses(affected)) <= {"200", "503 auth_unavailable"}
     latencies = [a.seconds for a in affected]
     # Nothing hangs: each request waits at most its own timeouts plus the queue in front of it.
     assert max(latencies) < 10
-    shed = [a for a in affected if a.status == 503 and a.seconds < 0.25]
+    # Answered well under the 1 s socket timeout: the breaker did not ask Redis.
+    shed = [a for a in affected if a.status == 503 and a.seconds < 0.5]
     assert shed, "the circuit breaker never answered at once"
     report.add(
         "Redis CLIENT PAUSE 3000",
