@@ -10,6 +10,7 @@ against a real Postgres that refuses connections.
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from django.db import InterfaceError, OperationalError, connection
@@ -36,6 +37,7 @@ def database_down(monkeypatch):
         monkeypatch.setattr(connection, "cursor", refuse)
         monkeypatch.setattr(connection, "chunked_cursor", refuse)
 
+    down.up = monkeypatch.undo
     return down
 
 
@@ -56,6 +58,7 @@ def public_requests(user, password, challenge: str, refresh: str):
         ("/auth/otp/", {"email": user.email, "purpose": "email_verification"}),
         ("/auth/otp/", {"email": user.email, "purpose": "login", "challenge": challenge}),
         ("/auth/login/verify/", {"challenge": challenge, "code": "123456"}),
+        ("/auth/email/verify/", {"email": user.email, "code": "123456"}),
         (
             "/auth/password/reset/confirm/",
             {"email": user.email, "code": "123456", "new_password": "a fresh long passphrase 9"},
@@ -135,3 +138,17 @@ def test_one_log_line_per_outage_and_none_from_django_per_request(
     assert back.levelno == logging.INFO
     assert back.getMessage().startswith("Database back after ")
     assert back.getMessage().endswith("(5 failures)")
+
+
+def test_a_verification_code_survives_a_database_outage(api, database_down):
+    from django.core import mail
+
+    body = {"email": "new@example.com", "password": "a fresh long passphrase 9"}
+    assert api.post("/auth/signup/", body, format="json").status_code == 202
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    database_down()
+    verify = {"email": "new@example.com", "code": code}
+    assert_database_unavailable(api.post("/auth/email/verify/", verify, format="json"))
+    database_down.up()
+    response = api.post("/auth/email/verify/", verify, format="json")
+    assert response.status_code == 200, response.content  # the code was not spent
