@@ -96,4 +96,4 @@ bench: venv services
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache
+	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache .hypothesis
