@@ -7,7 +7,6 @@ Security state never goes through Django's cache API: with django-redis'
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from importlib import resources
@@ -22,8 +21,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from . import outages
 from .conf import auth_settings, on_change
 from .exceptions import AuthUnavailable
-
-logger = logging.getLogger("django_redis_auth")
 
 _lock = threading.Lock()
 _client: Any = None

@@ -66,6 +66,8 @@ def test_every_write_path_is_503_with_nothing_half_written(
     user = make_user()
     pending = make_user("pending@example.com", email_verified=False)
     twofa = make_user("bob@example.com", otp_required=True)
+    other = make_user("carol@example.com")
+    uncached = bearer(login(other.email)["access"])
     pair = login()
     client = bearer(pair["access"])
     assert client.get("/auth/me/").status_code == 200  # user cached
@@ -86,6 +88,7 @@ def test_every_write_path_is_503_with_nothing_half_written(
     from django_redis_auth import keys
 
     raw.pexpire(keys.epoch(user.pk), 60_000)
+    raw.delete(keys.cached_user(other.pk))
     limits = keys.limits(user.email)
     raw.hset(limits, mapping={"w": 1, "no": 3})
 
@@ -134,8 +137,9 @@ def test_every_write_path_is_503_with_nothing_half_written(
     }
     answers = {name: (r.status_code, r.json().get("code")) for name, r in writes.items()}
     assert answers == dict.fromkeys(writes, (503, "auth_unavailable"))
-    # Reads still work at full memory.
+    # Reads still work at full memory, for an uncached user too (served without a refill).
     assert client.get("/auth/me/").status_code == 200
+    assert uncached.get("/auth/me/").json()["email"] == other.email
     # Nothing half-written: Redis holds exactly what it held, the database too, no mail left.
     assert snapshot(raw) == before
     assert list(User.objects.order_by("pk").values_list("pk", "password", "email_verified")) == (
