@@ -9,6 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 MANAGE := $(BIN)/python example_project/manage.py
 SERVICES := .ci/services.sh
 
@@ -18,12 +19,13 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user services test test-fake test-real test-reliability \
-	reliability lint format bench clean
+.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake test-real \
+	test-reliability reliability lint format bench clean
 
 help:
 	@echo "make demo       run the example project on http://$(DEMO_ADDR)/ (SQLite + in-process Redis)"
 	@echo "make demo-real  the same demo on local PostgreSQL ($(DEMO_DB)) and Redis"
+	@echo "make superuser  an admin account for http://$(DEMO_ADDR)/admin/ (the demo's venv)"
 	@echo "make test       lint, then the test suite on fakeredis+SQLite and on Postgres+Redis"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
@@ -38,25 +40,50 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo needs only the package and its [demo] extra (no test or lint toolchain);
+# --no-compile: Python compiles what the demo imports on first use, not all of Django.
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[demo]"
+	touch $(DEMO_STAMP)
+
+$(DEMO_STAMP)-real: $(DEMO_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[demo,postgres]"
+	touch $@
+
 # --- demo ------------------------------------------------------------------------------------
 
-demo: venv
+demo: $(DEMO_STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) demo_user
-	@echo "Sign in: curl -X POST http://$(DEMO_ADDR)/auth/login/ -H 'Content-Type: application/json'" \
-	      "-d '{\"email\": \"demo@example.com\", \"password\": \"demo-password-1234\"}'"
+	@echo "Demo page: http://$(DEMO_ADDR)/  (mailbox: /dev/mailbox/, admin: /admin/ as demo@example.com)"
 	$(MANAGE) runserver $(DEMO_ADDR)
 
 demo-real: export DATABASE_URL = $(DEMO_DATABASE_URL)
 demo-real: export REDIS_URL = $(DEMO_REDIS_URL)
-demo-real: venv services
+demo-real: $(DEMO_STAMP)-real services
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEMO_DB)'" \
 	    | grep -q 1 || createdb -h 127.0.0.1 -U postgres $(DEMO_DB)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) demo_user
 	$(MANAGE) runserver $(DEMO_ADDR)
 
+# An admin for /admin/ (the email is the username), in the demo's venv and database.
+superuser: $(DEMO_STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createsuperuser
+
 # --- tests -----------------------------------------------------------------------------------
+
+# Debian's Chromium for the browser test (never a browser download of Playwright's own):
+# installed when missing and possible (root + apt-get); otherwise the test skips, or fails
+# with CI set.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	    else echo "make browser: no chromium and no root to install it"; fi; }
 
 services:
 	$(SERVICES)
@@ -70,7 +97,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 # Unit pass: SQLite in memory + fakeredis (with Lua), no services needed.
-test-fake: venv
+test-fake: venv browser
 	$(BIN)/pytest -q
 
 # Integration pass: the same suite (plus @pytest.mark.real tests) on local Postgres + Redis.
@@ -97,3 +124,4 @@ bench: venv services
 
 clean:
 	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf example_project/mailbox artifacts

@@ -139,14 +139,14 @@ def _code_memory(out: Callable[[str], None]) -> dict[str, int]:
         [
             ["code hash (digest, attempts)", f"{medians['code']} B", "CODE_TTL (10 min)"],
             [
-                "limits hash of the address (hour window, count, cooldown end)",
+                "limits hash of the address (sliding-hour count, cooldown end)",
                 f"{medians['limits']} B",
-                "until the hour and the cooldown end",
+                "until the count (60-75 min) and the cooldown end",
             ],
             [
                 "limits hash per client IP (shared by all codes of that IP)",
                 f"{medians['ip counter']} B",
-                "until the hour ends",
+                "until its count ends (60-75 min)",
             ],
         ],
         out=out,

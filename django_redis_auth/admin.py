@@ -1,3 +1,6 @@
+from typing import Any
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -19,6 +22,26 @@ class EmailUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+def _social_inlines() -> tuple[type, ...]:
+    """The Google (social-auth) links of a user, when social_django is installed."""
+    if not apps.is_installed("social_django"):
+        return ()
+    from social_django.models import UserSocialAuth
+
+    class SocialAuthInline(admin.TabularInline):
+        model = UserSocialAuth
+        fields = ("provider", "uid", "created", "modified")
+        readonly_fields = fields
+        extra = 0
+        can_delete = True  # unlinking here skips the "last way in" check of DELETE google/
+        verbose_name = _("sign-in provider link")
+
+        def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+            return False
+
+    return (SocialAuthInline,)
+
+
 class UserAdmin(DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
@@ -26,6 +49,7 @@ class UserAdmin(DjangoUserAdmin):
         "email",
         "email_verified",
         "otp_required",
+        "sign_in_providers",
         "is_active",
         "is_staff",
         "date_joined",
@@ -46,6 +70,21 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_inlines(self, request: Any, obj: Any) -> Any:
+        return (*super().get_inlines(request, obj), *(_social_inlines() if obj else ()))
+
+    def get_queryset(self, request: Any) -> Any:
+        queryset = super().get_queryset(request)
+        if apps.is_installed("social_django"):
+            queryset = queryset.prefetch_related("social_auth")
+        return queryset
+
+    @admin.display(description=_("providers"))
+    def sign_in_providers(self, user: Any) -> str:
+        if not apps.is_installed("social_django"):
+            return ""
+        return ", ".join(sorted({link.provider for link in user.social_auth.all()}))
 
 
 # Registered only where this model is the project's user model (it has no table otherwise).

@@ -33,6 +33,12 @@ class Messages:
         "again), pending codes and second-factor logins vanish, and live sessions are signed "
         "out (revocation stays safe: a missing key refuses the token)."
     )
+    GOOGLE_EXTRA_MISSING = (
+        "Google sign-in is configured (SOCIAL_AUTH_GOOGLE_OAUTH2_KEY or GOOGLE_EXTRA_AUDIENCES) "
+        "but its packages are not installed: google/* answers 404 provider_not_configured."
+    )
+    GOOGLE_APP_MISSING = "Google sign-in is configured but 'social_django' is not installed."
+    GOOGLE_NO_REDIRECTS = "GOOGLE_REDIRECT_ALLOWED is empty: google/start/ refuses every next."
 
 
 class Hints:
@@ -65,6 +71,16 @@ class Hints:
         "without reading the password hash on each request, and the setting only puts a hash "
         "of the password hash into every token. Where a password is written without save() "
         "(QuerySet.update, raw SQL), call django_redis_auth.revocation.revoke_user(user)."
+    )
+    GOOGLE_EXTRA_MISSING = (
+        "pip install 'django-redis-auth[google]' (social-auth-app-django, google-auth)."
+    )
+    GOOGLE_APP_MISSING = (
+        "Add 'social_django' to INSTALLED_APPS and run migrate (it stores the Google links)."
+    )
+    GOOGLE_NO_REDIRECTS = (
+        "List your front-end's URLs in DJANGO_REDIS_AUTH['GOOGLE_REDIRECT_ALLOWED'] "
+        "(e.g. 'https://app.example.com/'); see docs/google.md."
     )
 
 
@@ -199,8 +215,44 @@ def check_eviction(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     ]
 
 
+def check_google(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    from . import social
+
+    if _settings_error() or not social.audiences():
+        return []
+    if not social.installed():
+        return [
+            Error(
+                Messages.GOOGLE_EXTRA_MISSING,
+                hint=Hints.GOOGLE_EXTRA_MISSING,
+                id="django_redis_auth.E010",
+            )
+        ]
+    problems: list[Any] = []
+    if "social_django" not in settings.INSTALLED_APPS and not any(
+        str(app).startswith("social_django.") for app in settings.INSTALLED_APPS
+    ):
+        problems.append(
+            Error(
+                Messages.GOOGLE_APP_MISSING,
+                hint=Hints.GOOGLE_APP_MISSING,
+                id="django_redis_auth.E011",
+            )
+        )
+    if social.client_secret() and not auth_settings.GOOGLE_REDIRECT_ALLOWED:
+        problems.append(
+            Warning(
+                Messages.GOOGLE_NO_REDIRECTS,
+                hint=Hints.GOOGLE_NO_REDIRECTS,
+                id="django_redis_auth.W010",
+            )
+        )
+    return problems
+
+
 def register() -> None:
     for check in (check_settings, check_redis_alias, check_fail_open, check_simplejwt):
         register_check(check, Tags.security)
     register_check(check_drf, Tags.security)
     register_check(check_eviction, Tags.security, deploy=True)
+    register_check(check_google, Tags.security)

@@ -32,6 +32,23 @@ DEFAULTS: dict[str, Any] = {
     "RESEND_COOLDOWN": 60,  # seconds, per email and purpose
     "HOURLY_CAP_PER_EMAIL": 10,  # codes per email per hour and budget (Purpose.budget)
     "HOURLY_CAP_PER_IP": 30,  # codes per client IP per hour
+    # Wrong codes per client IP per hour at the code-checking endpoints (email/verify/,
+    # password/reset/confirm/, login/verify/), then 429: one client cannot destroy other
+    # people's codes at scale. 0 = no limit.
+    "CODE_GUESSES_PER_IP": 30,
+    # Password guessing (password_guard.py). Per address + client IP: after this many
+    # failures each further one starts a delay (429 login_throttled, even for the right
+    # password) of LOGIN_DELAY seconds, doubling per failure up to LOGIN_DELAY_MAX.
+    "LOGIN_FAILURES_BEFORE_DELAY": 5,
+    "LOGIN_DELAY": 2,  # seconds
+    "LOGIN_DELAY_MAX": 900,  # seconds
+    "LOGIN_FAILURE_TTL": 86400,  # seconds an address + client's failures are remembered
+    # Per address across every client: after this many consecutive failures a right
+    # password also needs an emailed code (step-up), never a lock (NIST SP 800-63B: <= 100).
+    "LOGIN_STEP_UP_AFTER": 100,
+    "LOGIN_STEP_UP_TTL": 30 * 86400,  # seconds the consecutive failures are remembered
+    # Failed passwords per client IP per hour across addresses (spraying), then 429. 0 = off.
+    "LOGIN_FAILURES_PER_IP": 100,
     # Key for the HMAC of codes at rest; ``None`` derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # "off": never; "optional": users whose ``otp_required`` is true; "required": everyone.
@@ -55,8 +72,18 @@ DEFAULTS: dict[str, Any] = {
     # dotted path to callable(list[AuthEmail]) receiving what is still unsent then.
     "EMAIL_SHUTDOWN_TIMEOUT": 5,
     "EMAIL_UNSENT_HANDLER": None,
-    # Dotted path to a callable(request) -> str giving the client IP used for rate caps.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to a callable(request) -> str | None giving the client IP that per-client
+    # limits count. The default reads REMOTE_ADDR, or with TRUSTED_PROXIES the forwarding
+    # header (clients.py). None (unknown client) skips the per-IP limits for that request.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
+    # Reverse proxies in front of the app that append to FORWARDED_HEADER. 0 = the header
+    # is not trusted (a client can write it); set it to the number of proxy hops you run.
+    "TRUSTED_PROXIES": 0,
+    # "X-Forwarded-For" (or any header of that comma-separated form) or "Forwarded" (RFC 7239).
+    "FORWARDED_HEADER": "X-Forwarded-For",
+    # IPv6 clients are counted per network of this prefix length: one host usually holds a
+    # whole /64, so counting single addresses would give it 2^64 fresh budgets.
+    "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer of the user that me/ shows.
     "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
@@ -75,8 +102,28 @@ DEFAULTS: dict[str, Any] = {
     # CIRCUIT_BREAKER_SECONDS instead of waiting out each timeout (store.py). 0 = off.
     "CIRCUIT_BREAKER_TIMEOUTS": 3,
     "CIRCUIT_BREAKER_SECONDS": 2,
+    # Google sign-in (docs/google.md). The web client's id and secret are social-auth's own
+    # settings, SOCIAL_AUTH_GOOGLE_OAUTH2_KEY and SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET.
+    # More client ids an ID token may be issued to (the iOS and Android clients).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/'s ``next`` may send the browser back to, and the redirect_uri an
+    # SPA may use in the code flow: absolute URLs or paths; a trailing "/" allows the subtree.
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create an account when a Google address has none (off: 403 signup_closed).
+    "GOOGLE_CREATE_USERS": True,
+    # Let a Google sign-in stand in for the emailed second factor (off: the same 202
+    # challenge as login/).
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # Absolute URL of google/callback/ as registered with Google; None builds it from the
+    # request (set it behind a proxy that changes the scheme or host).
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for each request to Google (tokens, user info, signing keys).
+    "GOOGLE_TIMEOUT": 5,
+    # social-auth pipeline of the Google sign-in (dotted paths); None = social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
+SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
     {
         "REDIS_CLIENT_FACTORY",
@@ -138,6 +185,9 @@ class AuthSettings:
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        if name in SEQUENCES and not isinstance(value, list | tuple):
+            # A bare string would be iterated character by character.
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")
         return value
 
     def reload(self) -> None:

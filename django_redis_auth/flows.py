@@ -28,9 +28,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError
+from django.db.models import F
 from django.utils.crypto import salted_hmac
 
-from . import otp, receivers, senders, tokens, users, users_cache
+from . import otp, password_guard, receivers, senders, tokens, users, users_cache
 from .clients import Client
 from .conf import auth_settings
 from .emails import normalize_email
@@ -159,10 +160,22 @@ def _signup_existing(
 ) -> AuthEmail | None:
     if not hashed:
         make_password(password)  # the same hashing cost as creating an account
+    _committed_write(user)
     otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip, store_code=False)
     if not users.is_active(user):
         return None
     return AuthEmail(to=users.stored_email(user), kind=EmailKind.SIGNUP_EXISTS)
+
+
+def _committed_write(user: Any) -> None:
+    """A no-op write, committed: a new account costs a committed insert (the commit's log
+    flush is most of it), so a taken address pays for a committed update of its own row
+    instead, and the two take alike (docs/security.md, "Enumeration"). No signals, no
+    change: the column is set to itself."""
+    model = type(user)
+    field = users.email_field()
+    with users.atomic():
+        model._default_manager.filter(pk=user.pk).update(**{field: F(field)})
 
 
 def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
@@ -173,7 +186,7 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
     email = normalize_email(email)
     # The user first: with the database down the request fails before the code is spent.
     user = users.find_by_email(email)
-    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code)
+    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, client_ip=client.ip)
     if user is None or not users.is_active(user):
         raise InvalidCode()
     users.mark_verified(user)
@@ -194,14 +207,26 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     """
     email = normalize_email(email)
     user = users.check_credentials(client.request, email, password)
+    concealed = (
+        user is not None
+        and auth_settings.REQUIRE_VERIFIED_EMAIL
+        and not users.is_verified(user)
+        and auth_settings.UNVERIFIED_LOGIN == "conceal"
+    )
+    # Always after the hash, one script call (password_guard.py): inside a delay or over the
+    # IP's cap the answer is 429 whatever the password was, so guessing then learns nothing.
+    # A concealed account counts as a failure, as its answer says: were it a success, the
+    # delay that a taken address reaches after a few tries would never come for a fresh one.
+    verdict = password_guard.attempt(email, client.ip, user is not None and not concealed)
     if user is None:
         raise InvalidCredentials()
-    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
-        if auth_settings.UNVERIFIED_LOGIN == "reveal":
-            raise EmailNotVerified()
+    if concealed:
         _resend_verification(user, client.ip)
         raise InvalidCredentials()
-    if users.second_factor_required(user):
+    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
+        raise EmailNotVerified()
+    if verdict.step_up or users.second_factor_required(user):
+        # step_up: the account is at its failure ceiling; the emailed code is the way in.
         return Challenge(start_login_challenge(user, client))
     return tokens.issue_token_pair(user, client)
 
@@ -267,7 +292,10 @@ def verify_login(challenge: str, code: str, client: Client = _NOBODY) -> tokens.
     if found is None:
         raise InvalidCode()
     user, nonce = found
-    otp.verify_code(users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce)
+    otp.verify_code(
+        users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
+    )
+    password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
     return tokens.issue_token_pair(user, client)
 
 
@@ -337,7 +365,7 @@ def confirm_password_reset(
     email = normalize_email(email)
     _check_password_rules(new_password, users.provisional_user(email), "new_password")
     user = users.find_by_email(email)
-    otp.verify_code(email, Purpose.PASSWORD_RESET, code, consume=False)
+    otp.verify_code(email, Purpose.PASSWORD_RESET, code, consume=False, client_ip=client.ip)
     if user is None or not users.is_active(user):
         raise InvalidCode()
     _check_password_rules(new_password, user, "new_password")

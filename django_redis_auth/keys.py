@@ -32,21 +32,44 @@ key                             value                       expires
 ``P:{eH}:otp:T``                hash: ``d`` keyed digest    ``CODE_TTL``
                                 of the code (raw bytes),
                                 ``a`` attempts
-``P:{eH}:lim``                  hash of the address'        until the hour window and every
-                                limits: ``w`` hour window,  resend cooldown in it have ended
-                                ``nB`` codes of budget B
-                                (``Purpose.budget``) in it,
+``P:{eH}:lim``                  hash of the address'        until its newest count and every
+                                limits: ``nB`` codes of     resend cooldown have ended
+                                budget B (``Purpose.budget``)
+                                over the sliding hour,
                                 ``cT`` end of T's resend
                                 cooldown (ms, Redis clock)
-``P:{iH}:lim``                  the client IP's limits:     end of the hour window
-                                ``w``, ``n``
+``P:{eH}:pf:IH``                failed passwords of the     ``LOGIN_FAILURE_TTL`` after the
+                                address from client IP      last failure (at least the delay)
+                                ``IH`` (``-``: unknown
+                                client): ``n`` failures,
+                                ``u`` delay end (ms)
+``P:{eH}:pa``                   the address' consecutive    ``LOGIN_STEP_UP_TTL`` after the
+                                failed passwords from any   last failure
+                                client: ``n``
+``P:{iH}:lim``                  the client IP's limits:     until its newest count expires
+                                ``n`` codes, ``f`` failed
+                                passwords, ``g`` wrong
+                                codes (sliding hour)
+``P:{gH}:gs``                   pending Google browser      10 minutes; taken once
+                                sign-in, by keyed digest    (GETDEL) by the callback
+                                of its OAuth ``state``:
+                                JSON of the PKCE verifier,
+                                ``next``, the callback URL
+                                and a digest of the
+                                browser's cookie
+``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
+                                keyed digest: the user id   (GETDEL) by google/exchange/
 ==============================  ==========================  =================================
+
+Counts "per hour" are sliding: ``"slice:count"`` pairs of quarter-hour slices, see
+``lua/limits.lib.lua``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 from django.conf import settings
 
@@ -118,5 +141,41 @@ def limits(email: str) -> str:
     return f"{email_tag(email)}:lim"
 
 
+def ip_bucket(ip: str) -> str:
+    """What per-IP limits count: the address, or for IPv6 its ``IPV6_LIMIT_PREFIX`` network
+    (one host usually holds a whole /64 and could otherwise take a fresh budget per address)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        prefix = int(auth_settings.IPV6_LIMIT_PREFIX)
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    return str(address)
+
+
 def ip_limits(ip: str) -> str:
-    return f"{_p()}:{{i{_digest('ip', ip)}}}:lim"
+    return f"{_p()}:{{i{_digest('ip', ip_bucket(ip))}}}:lim"
+
+
+def login_failures(email: str, client_ip: str | None) -> str:
+    """Failed passwords of one address from one client IP (same slot as the address' keys).
+    Clients whose IP is unknown share the address' ``-`` record, never a global one."""
+    client = _digest("ip", ip_bucket(client_ip)) if client_ip else "-"
+    return f"{email_tag(email)}:pf:{client}"
+
+
+def account_failures(email: str) -> str:
+    """Consecutive failed passwords of one address from every client."""
+    return f"{email_tag(email)}:pa"
+
+
+def google_state(state: str) -> str:
+    """A pending browser sign-in with Google, named by a keyed digest of its ``state``."""
+    return f"{_p()}:{{g{_digest('google_state', state)}}}:gs"
+
+
+def google_exchange(code: str) -> str:
+    """A one-time exchange code of the browser flow, named by its keyed digest (the code
+    itself is never stored)."""
+    return f"{_p()}:{{g{_digest('google_exchange', code)}}}:gx"

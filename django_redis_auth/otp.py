@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import keys, store
+from . import clients, keys, store
 from .conf import auth_settings
 from .emails import normalize_email
 from .exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
@@ -117,6 +117,8 @@ def issue_code(
             if ip_key is not None:
                 redis_keys.append(ip_key)
             _raise_if_refused(store.script("issue_code")(keys=redis_keys, args=args))
+    if ip_key is not None:
+        clients.watch(client_ip or "", email)
     if code is not None:
         code_issued.send(__name__, email=email, purpose=purpose)
     return code
@@ -157,14 +159,14 @@ def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str, ip_ca
     _raise_if_refused(outcome)
 
 
-def _give_back(cap_counter: Any, ip_key: str, ip_cap: int) -> None:
+def _give_back(cap_counter: Any, ip_key: str, ip_cap: int, field: str = "n") -> None:
     """Best effort: the answer (429, or the 503 of the failed step) matters more than one
-    count, which its hour window ends anyway."""
+    count, which leaves the sliding hour anyway."""
     try:
         with store.guard():
-            cap_counter(keys=[ip_key], args=["give_back", ip_cap])
+            cap_counter(keys=[ip_key], args=["give_back", ip_cap, field])
     except AuthUnavailable:
-        logger.warning("Could not give back a client IP's code count")
+        logger.warning("Could not give back a client IP's count")
 
 
 def _raise_if_refused(outcome: list[Any]) -> None:
@@ -174,17 +176,29 @@ def _raise_if_refused(outcome: list[Any]) -> None:
 
 
 def verify_code(
-    email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True
+    email: str,
+    purpose: str,
+    code: str,
+    *,
+    binding: str = "",
+    consume: bool = True,
+    client_ip: str | None = None,
 ) -> None:
     """Accept ``code`` once, or raise. ``consume=False`` proves the code without using it
     up (a wrong guess still counts), for callers with checks left to pass before they
-    consume it with a second call.
+    consume it with a second call. With ``client_ip`` a wrong code also counts against that
+    client's ``CODE_GUESSES_PER_IP``.
 
     Raises :class:`~.exceptions.InvalidCode` (``invalid_code``) for a wrong, expired, used
-    or unknown code, and :class:`~.exceptions.TooManyAttempts` (``too_many_attempts``) when
-    this wrong guess used the last attempt (the code is destroyed). One round trip.
+    or unknown code, :class:`~.exceptions.TooManyAttempts` (``too_many_attempts``) when
+    this wrong guess used the last attempt (the code is destroyed), and
+    :class:`~.exceptions.RateLimited` (429) when the client sent too many wrong codes (the
+    code is not looked at). One round trip; on Redis Cluster with ``client_ip`` two (three
+    when the code was right: the client's count is given back).
     """
-    outcome = code_outcome(email, purpose, code, binding=binding, consume=consume)
+    outcome = code_outcome(
+        email, purpose, code, binding=binding, consume=consume, client_ip=client_ip
+    )
     if outcome == "ok":
         return
     if outcome == "destroyed":
@@ -193,10 +207,17 @@ def verify_code(
 
 
 def code_outcome(
-    email: str, purpose: str, code: str, *, binding: str = "", consume: bool = True
+    email: str,
+    purpose: str,
+    code: str,
+    *,
+    binding: str = "",
+    consume: bool = True,
+    client_ip: str | None = None,
 ) -> str:
     """The raw outcome of one verification: ``"ok"``, ``"wrong"``, ``"destroyed"`` or
-    ``"missing"`` (see ``lua/verify_code.lua``), after sending the code signals.
+    ``"missing"`` (see ``lua/verify_code.lua``), after sending the code signals. Raises
+    ``RateLimited`` when ``client_ip`` is over its ``CODE_GUESSES_PER_IP``.
 
     Callers facing users should use :func:`verify_code`, which folds ``wrong`` and
     ``missing`` into one answer.
@@ -204,13 +225,20 @@ def code_outcome(
     _check_purpose(purpose)
     email = normalize_email(email)
     candidate = digest(email, purpose, clean_code(code), binding)
+    guesses = int(auth_settings.CODE_GUESSES_PER_IP)
+    ip_key = keys.ip_limits(client_ip) if client_ip and guesses > 0 else None
+    redis_keys = [keys.code(email, purpose)]
+    args = [candidate, int(auth_settings.CODE_MAX_ATTEMPTS), "1" if consume else "0", guesses]
     with store.guard():
-        outcome = store.decode(
-            store.script("verify_code")(
-                keys=[keys.code(email, purpose)],
-                args=[candidate, int(auth_settings.CODE_MAX_ATTEMPTS), "1" if consume else "0"],
-            )
-        )
+        if ip_key is not None and store.is_cluster():
+            result = _verify_on_cluster(redis_keys, args, ip_key, guesses)
+        else:
+            if ip_key is not None:
+                redis_keys.append(ip_key)
+            result = store.script("verify_code")(keys=redis_keys, args=args)
+    outcome, wait_ms = store.decode(result[0]) or "missing", int(result[1])
+    if outcome == "ip_cap":
+        raise RateLimited(wait_ms / 1000)
     if outcome == "ok":
         if consume:
             code_verified.send(__name__, email=email, purpose=purpose)
@@ -218,4 +246,23 @@ def code_outcome(
         code_failed.send(__name__, email=email, purpose=purpose, reason="too_many_attempts")
     else:
         code_failed.send(__name__, email=email, purpose=purpose, reason="invalid")
-    return outcome or "missing"
+    return outcome
+
+
+def _verify_on_cluster(
+    redis_keys: list[str], args: list[Any], ip_key: str, guesses: int
+) -> list[Any]:
+    """Two slots: take one guess from the client's count (refused over it), verify, and give
+    the guess back when the code was right — only wrong codes count, as on a single Redis."""
+    cap_counter = store.script("cap_counter")
+    wait_ms = cap_counter(keys=[ip_key], args=["take", guesses, "g"])
+    if int(wait_ms) > 0:
+        return ["ip_cap", wait_ms]
+    try:
+        result = store.script("verify_code")(keys=redis_keys, args=args)
+    except BaseException:
+        _give_back(cap_counter, ip_key, guesses, "g")
+        raise
+    if store.decode(result[0]) == "ok":
+        _give_back(cap_counter, ip_key, guesses, "g")
+    return result

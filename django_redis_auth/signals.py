@@ -11,3 +11,18 @@ tokens_revoked = Signal()
 code_issued = Signal()
 code_verified = Signal()
 code_failed = Signal()
+
+# Google sign-in (social.py). kwargs: user, provider ("google-oauth2").
+# social_sign_in adds created (a new account) and linked (an existing account was linked to
+# Google by its verified address in this sign-in); it is sent once Google vouched for the
+# user, before the token pair or the second-factor challenge.
+social_sign_in = Signal()
+social_linked = Signal()
+social_unlinked = Signal()
+
+# A password-guessing limit tripped (password_guard.py). kwargs: email (canonical form),
+# scope ("account_client": this address from one client, now delayed; "account": this
+# address from every client, now needs an emailed code with the password; "client": one
+# client IP across addresses, now refused), reason ("delay" | "step_up" | "spraying").
+# Sent once when the limit trips, not for every refused attempt; no IP in it.
+login_throttled = Signal()

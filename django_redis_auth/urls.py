@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import google
 
 app_name = "django_redis_auth"
 
@@ -20,4 +21,8 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("google/", google.GoogleView.as_view(), name="google"),
+    path("google/start/", google.GoogleStartView.as_view(), name="google-start"),
+    path("google/callback/", google.GoogleCallbackView.as_view(), name="google-callback"),
+    path("google/exchange/", google.GoogleExchangeView.as_view(), name="google-exchange"),
 ]

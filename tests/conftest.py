@@ -14,6 +14,9 @@ from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
 
+# The ``google`` fixture: Google sign-in configured against a fake Google.
+pytest_plugins = ("tests.google_fake",)
+
 
 def pytest_collection_modifyitems(config, items):
     """``real`` tests run only in the real-services pass, ``fake_only`` ones (they move

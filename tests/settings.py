@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "rest_framework",
+    "social_django",  # Google sign-in (the [google] extra is part of the test extra)
     "django_redis_auth",
 ]
 MIDDLEWARE = [

@@ -103,3 +103,39 @@ def test_every_benchmark_section_runs():
         assert row in output
     # Every section measured something: the only "not available" is the load we skipped.
     assert output.count("not available") == output.count("not available: --no-wrk given")
+
+
+@pytest.mark.real
+def test_enumeration_benchmark_runs():
+    """benchmarks/enumeration.py with a tiny n: every endpoint answers the same status for
+    known and unknown addresses (it exits non-zero otherwise) and the table is printed."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "ENUM_REDIS_URL": settings.REDIS_URL,
+            "ENUM_DATABASE_URL": _database_url(f"{settings.DATABASES['default']['NAME']}_enum"),
+        }
+    )
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/enumeration.py", "-n", "3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    for row in (
+        "| signup |",
+        "| email/verify (wrong code) |",
+        "| login (wrong password) |",
+        "| login: fresh sign-up (A) vs taken (B) |",
+        "| otp email_verification |",
+        "| otp login (no challenge) |",
+        "| otp password_reset |",
+        "| password/reset |",
+        "| password/reset/confirm (wrong code) |",
+    ):
+        assert row in result.stdout

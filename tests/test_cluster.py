@@ -330,3 +330,47 @@ def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_
         assert otp.issue_code(emails[1], otp.LOGIN, client_ip=ip) is not None
         with pytest.raises(RateLimited):
             otp.issue_code(emails[2], otp.LOGIN, client_ip=ip)
+
+
+def test_password_guard_on_cluster_two_slots_two_round_trips(cluster, round_trips):
+    """The address' records share its ``{e…}`` slot; the IP's spraying count is in another
+    slot, so an attempt is two round trips (three when the delay refuses a failure)."""
+    from django_redis_auth import password_guard
+    from django_redis_auth.exceptions import LoginThrottled
+
+    email, ip = "dave@example.com", "203.0.113.9"
+    assert key_slot(keys.login_failures(email, ip).encode()) == key_slot(
+        keys.account_failures(email).encode()
+    )
+    assert key_slot(keys.ip_limits(ip).encode()) != key_slot(keys.account_failures(email).encode())
+    password_guard.attempt("warm@example.com", "198.51.100.1", False)  # loads the script
+    with round_trips() as rt:
+        assert not password_guard.attempt(email, ip, False).ok
+    assert (rt.count, rt.commands) == (2, [b"EVALSHA", b"EVALSHA"])
+    for _ in range(4):
+        password_guard.attempt(email, ip, False)
+    with round_trips() as rt, pytest.raises(LoginThrottled):
+        password_guard.attempt(email, ip, False)
+    assert rt.count == 3
+    assert password_guard.attempt(email, "192.0.2.1", True).ok
+
+
+def test_wrong_code_budget_on_cluster(cluster):
+    from django_redis_auth import otp
+    from django_redis_auth.exceptions import InvalidCode, RateLimited
+
+    config = {
+        **settings.DJANGO_REDIS_AUTH,
+        "REDIS_CLIENT_FACTORY": "tests.test_cluster.cluster_client",
+        "CODE_GUESSES_PER_IP": 2,
+    }
+    with override_settings(DJANGO_REDIS_AUTH=config):
+        code = otp.issue_code("erin@example.com", otp.PASSWORD_RESET)
+        for _ in range(2):
+            with pytest.raises(InvalidCode):
+                otp.verify_code(
+                    "erin@example.com", otp.PASSWORD_RESET, "x", client_ip="203.0.113.9"
+                )
+        with pytest.raises(RateLimited):
+            otp.verify_code("erin@example.com", otp.PASSWORD_RESET, code, client_ip="203.0.113.9")
+        otp.verify_code("erin@example.com", otp.PASSWORD_RESET, code, client_ip="192.0.2.1")

@@ -15,7 +15,7 @@ def test_every_setting_is_documented_with_its_default():
     text = text[: text.index("\n\n", text.index("| key | default | meaning |"))]
     rows = {
         m.group(1): m.group(2)
-        for m in re.finditer(r"^\| `([A-Z_]+)` \| `?([^|`]+)`? \|", text, re.MULTILINE)
+        for m in re.finditer(r"^\| `([A-Z][A-Z0-9_]*)` \| `?([^|`]+)`? \|", text, re.MULTILINE)
     }
     assert set(DEFAULTS) <= set(rows), f"undocumented: {sorted(set(DEFAULTS) - set(rows))}"
     assert set(rows) <= set(DEFAULTS), f"documented, not a setting: {set(rows) - set(DEFAULTS)}"

@@ -7,19 +7,14 @@ are a separate Django configuration from this suite's ``tests.settings``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import runpy
 import secrets
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from email import message_from_string
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -32,58 +27,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from django_redis_auth.conf import DEFAULTS
-from tests.redis_servers import terminate
+from tests.example_server import EXAMPLE, SETTINGS_ENV, run, runserver
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "example_project"
-MANAGE = str(EXAMPLE / "manage.py")
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-1234"
+DEMO_2FA_EMAIL = "demo-2fa@example.com"
 DEV_SECRET_KEY = "django-insecure-django-redis-auth-example-project-development-key"
-
-# Variables the example settings read: removed from the inherited environment so each case
-# sees exactly what it sets.
-SETTINGS_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "EMAIL_BACKEND",
-    "EMAIL_FILE_PATH",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "GOOGLE_OAUTH2_KEY",
-    "GOOGLE_OAUTH2_SECRET",
-    "DJANGO_SETTINGS_MODULE",
-)
-
-
-def environment(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
-    env["DJANGO_SETTINGS_MODULE"] = "demo.settings"
-    # The package from this checkout, as in the test process (pytest's pythonpath).
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(overrides)
-    return env
-
-
-def run(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=EXAMPLE,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
 
 SETTINGS_FILE = EXAMPLE / "demo" / "settings.py"
 
@@ -120,8 +69,9 @@ def test_default_environment_is_sqlite_and_in_process_redis(load_settings):
     assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] and cache["OPTIONS"]["SOCKET_TIMEOUT"]
     assert config["SECRET_KEY"] == DEV_SECRET_KEY
     assert config["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
-    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert config["EMAIL_BACKEND"] == "demo.mailbox.MailboxBackend"
     assert "EMAIL_FILE_PATH" not in config
+    assert config["MAILBOX_DIR"] == EXAMPLE / "mailbox"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == ""
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == ""
     assert config["AUTH_USER_MODEL"] == "django_redis_auth.User"
@@ -168,8 +118,10 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["ALLOWED_HOSTS"] == ["api.example.com", ".example.org"]
     assert config["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     assert config["EMAIL_FILE_PATH"] == str(tmp_path)
+    assert config["MAILBOX_DIR"] == tmp_path
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_KEY"] == "google-key"
     assert config["SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET"] == "google-secret"
+    assert config["DJANGO_REDIS_AUTH"]["GOOGLE_REDIRECT_ALLOWED"] == ("/",)
     assert config["SECURE_SSL_REDIRECT"] is True
     assert config["SECURE_HSTS_SECONDS"] > 0
 
@@ -200,6 +152,37 @@ def test_smtp_settings_come_from_the_environment(load_settings):
         load_settings(EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
 
 
+def test_proxy_settings_follow_the_environment(load_settings):
+    """Behind a reverse proxy the per-IP limits need TRUSTED_PROXIES (issue #11, item 3)."""
+    default = load_settings()["DJANGO_REDIS_AUTH"]
+    assert (default["TRUSTED_PROXIES"], default["FORWARDED_HEADER"]) == (0, "X-Forwarded-For")
+    proxied = load_settings(TRUSTED_PROXIES="2", FORWARDED_HEADER="Forwarded")
+    assert proxied["DJANGO_REDIS_AUTH"]["TRUSTED_PROXIES"] == 2
+    assert proxied["DJANGO_REDIS_AUTH"]["FORWARDED_HEADER"] == "Forwarded"
+
+
+def test_development_mailbox_is_the_default_only_with_debug(load_settings):
+    config = load_settings(DEBUG="0", SECRET_KEY="s" * 60, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    config = load_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.locmem.EmailBackend"
+
+
+def test_google_environment(load_settings):
+    config = load_settings(
+        GOOGLE_OAUTH2_KEY="web.apps.googleusercontent.com",
+        GOOGLE_OAUTH2_EXTRA_AUDIENCES="ios.apps.googleusercontent.com, android.apps.x",
+        GOOGLE_REDIRECT_ALLOWED="https://app.example.com/,/demo/",
+    )
+    assert "social_django" in config["INSTALLED_APPS"]
+    package = config["DJANGO_REDIS_AUTH"]
+    assert package["GOOGLE_EXTRA_AUDIENCES"] == (
+        "ios.apps.googleusercontent.com",
+        "android.apps.x",
+    )
+    assert package["GOOGLE_REDIRECT_ALLOWED"] == ("https://app.example.com/", "/demo/")
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -210,8 +193,9 @@ def test_smtp_settings_come_from_the_environment(load_settings):
         ),
         ({"DEBUG": "0", "SECRET_KEY": "s" * 60}, "REDIS_URL must be set"),
         ({"DEBUG": "maybe"}, "is not a boolean"),
+        ({"TRUSTED_PROXIES": "one"}, "is not a whole number"),
     ],
-    ids=["no-secret-key", "development-key", "in-process-redis", "bad-debug"],
+    ids=["no-secret-key", "development-key", "in-process-redis", "bad-debug", "bad-proxies"],
 )
 def test_unsafe_production_settings_are_refused(load_settings, env, message):
     with pytest.raises(ImproperlyConfigured, match=message):
@@ -278,12 +262,6 @@ def test_production_mode_passes_deploy_checks_and_refuses_demo_user():
 # --- end to end: what `make demo` does, then a sign-in over HTTP ------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http(method: str, url: str, body: dict | None = None, token: str | None = None):
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
@@ -299,17 +277,33 @@ def http(method: str, url: str, body: dict | None = None, token: str | None = No
         return exc.code, json.loads(raw) if raw else None
 
 
-def wait_for_port(port: int, server: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"runserver exited with {server.returncode}:\n{log.read_text()}")
-        with socket.socket() as sock:
-            sock.settimeout(0.2)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    pytest.fail(f"runserver did not listen on {port} within {timeout}s:\n{log.read_text()}")
+def admin_login(base: str, email: str, password: str) -> int:
+    """Sign in to /admin/ with a browser-like form post (CSRF cookie + token); the status
+    of the admin index afterwards (200 for staff, 302 back to the login otherwise)."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/admin/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": email, "password": password, "next": "/admin/"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/admin/login/", data=form, headers={"Referer": f"{base}/admin/login/"}
+    )
+    opener.open(request, timeout=10).read()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    check = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    try:
+        with check.open(f"{base}/admin/", timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 SETUP = """
@@ -323,39 +317,34 @@ call_command("demo_user")  # idempotent: `make demo` runs it every time
 """
 
 
-@contextlib.contextmanager
-def runserver(tmp_path: Path, **env: str) -> Iterator[str]:
-    """``manage.py runserver`` on a free port; yields its base URL, stops it afterwards."""
-    port = free_port()
-    log = tmp_path / "runserver.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=EXAMPLE,
-            env=environment(**env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        terminate(server, timeout=10)
-
-
 def demo_sign_in(tmp_path: Path, **env: str) -> None:
     """What `make demo` does (migrate, demo_user, runserver), then sign in over HTTP."""
     result = run("-c", SETUP, **env)
     assert result.returncode == 0, result.stdout + result.stderr
+    staff = f"{DEMO_EMAIL} / {DEMO_PASSWORD} (email verified, staff: opens /admin/)"
+    two_factor = f"{DEMO_2FA_EMAIL} / {DEMO_PASSWORD} (email verified, second factor on)"
     assert result.stdout.splitlines() == [
-        f"Created: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
-        f"Ready: {DEMO_EMAIL} / {DEMO_PASSWORD} (email verified)",
+        f"Created: {staff}",
+        f"Created: {two_factor}",
+        f"Ready: {staff}",
+        f"Ready: {two_factor}",
     ]
 
     with runserver(tmp_path, **env) as base:
-        status, index = http("GET", f"{base}/")
+        status, index = http("GET", f"{base}/api/")
         assert status == 200
         assert "/auth/login/" in {e["path"] for e in index["endpoints"]}
+        with urllib.request.urlopen(f"{base}/", timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert b'id="demo-config"' in response.read()
+
+        # The demo user opens the admin (staff), through Django's own admin login.
+        assert admin_login(base, DEMO_EMAIL, DEMO_PASSWORD) == 200
+
+        status, body = http(
+            "POST", f"{base}/auth/login/", {"email": DEMO_2FA_EMAIL, "password": DEMO_PASSWORD}
+        )
+        assert (status, body["otp_required"]) == (202, True), body
 
         status, body = http(
             "POST", f"{base}/auth/login/", {"email": DEMO_EMAIL, "password": "wrong"}

@@ -171,6 +171,19 @@ def test_signup_then_login_does_not_tell_taken_from_fresh(api, make_user):
     assert answers[0].status_code == 401
 
 
+def test_repeated_logins_after_signup_do_not_tell_taken_from_fresh(api, make_user):
+    """The same probe, repeated until the password guard steps in: a fresh account's right
+    password counts as the failure its answer claims, so both addresses reach the delay."""
+    make_user(email="taken@example.com")
+    sequences = []
+    for email in ("taken@example.com", "fresh@example.com"):
+        signup(api, email=email, password=NEW_PASSWORD)
+        body = {"email": email, "password": NEW_PASSWORD}
+        sequences.append([post(api, "login/", body).status_code for _ in range(7)])
+    assert sequences[0] == sequences[1]
+    assert sequences[0][-1] == 429
+
+
 def test_signup_for_taken_address_is_indistinguishable(api, make_user, redis_client):
     make_user(email="taken@example.com")
     known = signup(api, email="taken@example.com")

@@ -19,7 +19,7 @@ from django_redis_auth.exceptions import (
     RateLimited,
     TooManyAttempts,
 )
-from tests.helpers import package_settings
+from tests.helpers import package_settings, window_count
 
 EMAIL = "alice@example.com"
 LOGIN, RESET, VERIFY = otp.LOGIN, otp.PASSWORD_RESET, otp.EMAIL_VERIFICATION
@@ -340,7 +340,7 @@ def test_hourly_cap_per_email_keeps_login_codes_apart():
         for purpose in (VERIFY, RESET):
             with pytest.raises(RateLimited) as exc:
                 otp.issue_code(EMAIL, purpose)
-            assert 1 <= exc.value.wait <= 3600
+            assert 1 <= exc.value.wait <= 4500  # a count lasts 60 to 75 minutes
         with pytest.raises(RateLimited):
             otp.issue_code(EMAIL, RESET, store_code=False)  # dry runs count alike
         otp.verify_code(EMAIL, RESET, last)  # nothing was replaced by the refused issues
@@ -360,24 +360,26 @@ def test_one_live_code_keeps_two_keys_a_code_and_its_address_limits(redis_client
         k.encode() for k in (keys.code(EMAIL, VERIFY), keys.code(EMAIL, RESET), keys.limits(EMAIL))
     )
     limits = redis_client.hgetall(keys.limits(EMAIL))
-    assert set(limits) == {b"w", b"no", b"cv", b"cr"}  # one open budget, two cooldowns
-    assert limits[b"no"] == b"2"
+    assert set(limits) == {b"no", b"cv", b"cr"}  # one open budget, two cooldowns
+    assert window_count(redis_client, keys.limits(EMAIL), "no") == 2
 
 
 @pytest.mark.fake_only
-def test_a_new_hour_restarts_the_counts_of_a_hash_kept_alive_by_a_cooldown(redis_client):
-    """The limits hash outlives its hour when a cooldown keeps it: the old hour's count must
-    not refuse the next hour's codes (another purpose of the same budget, here)."""
-    start = timezone.now().replace(minute=59, second=30, microsecond=0)
+def test_counts_expire_after_an_hour_in_a_hash_kept_alive_by_a_cooldown(redis_client):
+    """The limits hash outlives a count when a cooldown keeps it: a count older than its
+    window must not refuse later codes (another purpose of the same budget, here)."""
+    start = timezone.now().replace(minute=14, second=30, microsecond=0)
     with (
         time_machine.travel(start, tick=False) as clock,
-        override_settings(DJANGO_REDIS_AUTH=package_settings(HOURLY_CAP_PER_EMAIL=1)),
+        override_settings(
+            DJANGO_REDIS_AUTH=package_settings(HOURLY_CAP_PER_EMAIL=1, RESEND_COOLDOWN=7200)
+        ),
     ):
         otp.issue_code(EMAIL, VERIFY)
-        clock.shift(timedelta(seconds=40))  # the next hour; VERIFY's cooldown still runs
+        clock.shift(timedelta(minutes=61))  # the count's last slice is over; VERIFY's cooldown runs
         assert redis_client.exists(keys.limits(EMAIL))
         assert otp.issue_code(EMAIL, RESET)
-        assert redis_client.hget(keys.limits(EMAIL), "no") == b"1"
+        assert window_count(redis_client, keys.limits(EMAIL), "no") == 1
 
 
 def test_hourly_cap_per_ip():
@@ -390,28 +392,63 @@ def test_hourly_cap_per_ip():
 
 
 @pytest.mark.fake_only
-def test_hourly_caps_reset_with_the_next_hour_window():
+def test_the_hour_is_sliding_the_cap_does_not_refill_at_the_full_hour():
+    """A fixed clock hour let the whole cap pass at 10:59 and again at 11:00. Counted over the
+    last five quarter-hour slices, a code counts until 60 to 75 minutes after it was sent."""
     start = timezone.now().replace(minute=59, second=30, microsecond=0)
-    with time_machine.travel(start, tick=False) as clock, no_cooldown(HOURLY_CAP_PER_EMAIL=1):
+    with time_machine.travel(start, tick=False) as clock, no_cooldown(HOURLY_CAP_PER_EMAIL=2):
         otp.issue_code(EMAIL, VERIFY)
-        otp.issue_code(EMAIL, LOGIN)
+        otp.issue_code(EMAIL, RESET)
+        clock.shift(timedelta(seconds=31))  # the next clock hour
         with pytest.raises(RateLimited) as exc:
             otp.issue_code(EMAIL, RESET)
-        assert exc.value.wait == 30  # the fixed window ends at the full hour
-        clock.shift(timedelta(seconds=31))
+        # The codes' slice (:45 to :00) leaves the count 75 minutes after it began.
+        assert exc.value.wait == 3600 - 1
+        clock.shift(timedelta(minutes=59))
+        with pytest.raises(RateLimited):
+            otp.issue_code(EMAIL, RESET)  # 59.5 minutes after the first code
+        clock.shift(timedelta(seconds=exc.value.wait - 59 * 60))
         assert otp.issue_code(EMAIL, RESET)
-        assert otp.issue_code(EMAIL, LOGIN)  # every budget's count started again
+        assert otp.issue_code(EMAIL, VERIFY)
 
 
 @pytest.mark.fake_only
-def test_a_cooldown_outlives_the_hour_window_it_started_in(redis_client):
-    """The limits hash lives as long as its longest part: a cooldown begun 30 s before the
-    hour ends still holds after the window (and its counts) are gone."""
+def test_no_sixty_minutes_hold_more_than_the_cap():
+    """Requests spread at random over three hours: in every 60-minute period the codes
+    that were sent never exceed the cap (the bound the sliding count guarantees)."""
+    import random
+
+    rng = random.Random(7)
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    sent: list[float] = []
+    with time_machine.travel(start, tick=False) as clock, no_cooldown(HOURLY_CAP_PER_EMAIL=5):
+        elapsed = 0.0
+        while elapsed < 3 * 3600:
+            step = rng.expovariate(1 / 120)
+            clock.shift(timedelta(seconds=step))
+            elapsed += step
+            try:
+                otp.issue_code(EMAIL, VERIFY)
+            except RateLimited:
+                continue
+            sent.append(elapsed)
+    assert len(sent) >= 10
+    for i, t in enumerate(sent):
+        assert sum(1 for u in sent[i:] if u - t < 3600) <= 5
+
+
+@pytest.mark.fake_only
+def test_a_cooldown_outlives_the_counts_it_started_with(redis_client):
+    """The limits hash lives as long as its longest part: a cooldown longer than the
+    hourly count still holds after the count has expired."""
     start = timezone.now().replace(minute=59, second=30, microsecond=0)
-    with time_machine.travel(start, tick=False) as clock:
+    with (
+        time_machine.travel(start, tick=False) as clock,
+        override_settings(DJANGO_REDIS_AUTH=package_settings(RESEND_COOLDOWN=5400)),
+    ):
         otp.issue_code(EMAIL, VERIFY)
-        assert 59_000 < redis_client.pttl(keys.limits(EMAIL)) <= 60_000
-        clock.shift(timedelta(seconds=40))
+        assert 5_399_000 < redis_client.pttl(keys.limits(EMAIL)) <= 5_400_000
+        clock.shift(timedelta(seconds=5380))
         with pytest.raises(RateLimited) as exc:
             otp.issue_code(EMAIL, VERIFY)
         assert exc.value.wait == 20
@@ -467,7 +504,7 @@ def as_if_on_cluster(monkeypatch):
 
 
 def _ip_count(client, ip: str) -> int:
-    return int(client.hget(keys.ip_limits(ip), "n") or 0)
+    return window_count(client, keys.ip_limits(ip), "n")
 
 
 def test_cluster_issue_takes_two_round_trips_one_slot_each(
@@ -500,7 +537,7 @@ def test_cluster_ip_cap_is_enforced(as_if_on_cluster):
         otp.issue_code("b@example.com", VERIFY, client_ip="203.0.113.7")
         with pytest.raises(RateLimited) as exc:
             otp.issue_code("c@example.com", VERIFY, client_ip="203.0.113.7")
-        assert 1 <= exc.value.wait <= 3600
+        assert 1 <= exc.value.wait <= 4500  # a count lasts 60 to 75 minutes
         otp.issue_code("c@example.com", VERIFY, client_ip="198.51.100.1")
 
 

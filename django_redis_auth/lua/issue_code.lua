@@ -3,7 +3,8 @@
 -- KEYS[3] (optional) the client IP's limits hash
 -- ARGV[1] HMAC digest of the new code, or '' for a dry run (limits only, no code stored)
 -- ARGV[2] code lifetime (ms), ARGV[3] resend cooldown (ms),
--- ARGV[4] hourly cap per email and budget, ARGV[5] hourly cap per IP,
+-- ARGV[4] hourly cap per email and budget, ARGV[5] hourly cap per IP (both over a sliding
+-- hour, see limits.lib.lua),
 -- ARGV[6] purpose tag (its cooldown), ARGV[7] budget tag (its hourly count)
 --
 -- Returns {'ok', 0} or {'cooldown' | 'email_cap' | 'ip_cap', ms until a retry can succeed}.
@@ -21,10 +22,10 @@ if cooldown_ends > now then
   return {'cooldown', cooldown_ends - now}
 end
 if issued(KEYS[2], count_field) >= tonumber(ARGV[4]) then
-  return {'email_cap', window_ms}
+  return {'email_cap', wait_below(KEYS[2], count_field, tonumber(ARGV[4]))}
 end
 if KEYS[3] and issued(KEYS[3], 'n') >= tonumber(ARGV[5]) then
-  return {'ip_cap', window_ms}
+  return {'ip_cap', wait_below(KEYS[3], 'n', tonumber(ARGV[5]))}
 end
 
 charge(KEYS[2], count_field, 1)

@@ -1,25 +1,61 @@
--- Shared by issue_code.lua and cap_counter.lua (store.py pastes it where a script says
--- `--#include limits`).
+-- Shared by issue_code.lua, cap_counter.lua, verify_code.lua and password_guard.lua
+-- (store.py pastes it where a script says `--#include limits`).
 --
 -- A limits hash holds one address's (or one client IP's) rate-limit state in one key: a key
--- costs more memory than a field. Fields: 'w' = the hour window its counts belong to,
--- 'n<B>' = codes charged to budget B in that window, 'c<T>' = when purpose T's resend
--- cooldown ends (ms). Every time comes from this server's clock (TIME), never from the
+-- costs more memory than a field. Each count is one field holding the counts of the last
+-- SLICES quarter-hour slices, as "slice:count" pairs ("1963721:3 1963722:1"; slices without
+-- counts are left out). Other fields ('c<T>' = when purpose T's resend cooldown ends, ms)
+-- are not counts. Every time comes from this server's clock (TIME), never from the
 -- application servers', so their clock skew can neither reset a count nor skip a cooldown.
+--
+-- Why five quarter-hour slices and not the clock hour: with a fixed clock hour a client
+-- could spend the whole cap at 10:59 and again at 11:00, about twice the cap in one minute.
+-- Here a count covers the current slice and the four before it, between 60 and 75 minutes
+-- back. Any 60-minute period lies inside five consecutive slices, so when its last request
+-- was counted every earlier request of the period was still counted: no 60 minutes ever
+-- hold more than the cap. A request stops counting 60 to 75 minutes after it was made.
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local HOUR_MS = 3600000
-local window = math.floor(now / HOUR_MS)
-local window_ms = (window + 1) * HOUR_MS - now -- until the fixed clock hour ends
+local SLICE_MS = 900000 -- a quarter of an hour
+local SLICES = 5
+local slice = math.floor(now / SLICE_MS)
+local oldest = slice - SLICES + 1
 
--- Codes charged to `field` in this hour window (0 if the hash holds an older window).
-local function issued(key, field)
-  local state = redis.call('HMGET', key, 'w', field)
-  if tonumber(state[1]) ~= window then
-    return 0
+-- The live {slice, count} pairs of `field`, oldest first, and their sum.
+local function slices(key, field)
+  local raw = redis.call('HGET', key, field)
+  local list, total = {}, 0
+  if raw then
+    for s, c in string.gmatch(raw, '(%d+):(%d+)') do
+      s, c = tonumber(s), tonumber(c)
+      if s >= oldest and c > 0 then
+        list[#list + 1] = {s, c}
+        total = total + c
+      end
+    end
   end
-  return tonumber(state[2] or '0')
+  return list, total
+end
+
+-- Requests counted in `field` over the last hour (60 to 75 minutes, see above).
+local function issued(key, field)
+  local _, total = slices(key, field)
+  return total
+end
+
+-- Milliseconds until `field` counts fewer than `cap` (0 if it already does).
+local function wait_below(key, field, cap)
+  local list, total = slices(key, field)
+  local wait = 0
+  for _, item in ipairs(list) do
+    if total < cap then
+      break
+    end
+    total = total - item[2]
+    wait = (item[1] + SLICES) * SLICE_MS - now
+  end
+  return wait
 end
 
 -- Keep `key` at least `ms` longer; never shorten what another field needs.
@@ -29,24 +65,31 @@ local function keep(key, ms)
   end
 end
 
--- Charge one code to `field` (by = 1) or give one back (by = -1) in this hour window.
+-- Count one request in `field` (by = 1) or give the newest one back (by = -1).
 local function charge(key, field, by)
-  if tonumber(redis.call('HGET', key, 'w')) ~= window then
-    if by < 0 then
-      return -- nothing of this window to give back
+  local list = slices(key, field)
+  if by < 0 then
+    local last = list[#list]
+    if not last then
+      return -- nothing live to give back
     end
-    -- A new hour: every count starts again (cooldown fields stay). HSET before HDEL: at
-    -- maxmemory Redis refuses only a script's first write that needs memory.
-    redis.call('HSET', key, 'w', window)
-    for _, name in ipairs(redis.call('HKEYS', key)) do
-      if string.sub(name, 1, 1) == 'n' then
-        redis.call('HDEL', key, name)
-      end
+    last[2] = last[2] - 1
+    if last[2] == 0 then
+      list[#list] = nil
     end
+  elseif list[#list] and list[#list][1] == slice then
+    list[#list][2] = list[#list][2] + 1
+  else
+    list[#list + 1] = {slice, 1}
   end
-  if by < 0 and tonumber(redis.call('HGET', key, field) or '0') <= 0 then
+  if #list == 0 then
+    redis.call('HDEL', key, field)
     return
   end
-  redis.call('HINCRBY', key, field, by)
-  keep(key, window_ms)
+  local parts = {}
+  for i, item in ipairs(list) do
+    parts[i] = item[1] .. ':' .. item[2]
+  end
+  redis.call('HSET', key, field, table.concat(parts, ' '))
+  keep(key, (list[#list][1] + SLICES) * SLICE_MS - now)
 end

@@ -15,9 +15,10 @@ variable                    default                               meaning
                             DEBUG)                                the OTP HMAC
 ``DEBUG``                   ``1``                                 ``0`` in production
 ``ALLOWED_HOSTS``           ``localhost,127.0.0.1``               comma separated
-``EMAIL_BACKEND``           console backend                       any Django email backend
-``EMAIL_FILE_PATH``         unset                                 directory for the
-                                                                  file-based email backend
+``EMAIL_BACKEND``           DEBUG: the development mailbox        any Django email backend
+                            (``demo.mailbox``); else console
+``EMAIL_FILE_PATH``         unset (mailbox: example_project/      directory for the
+                            mailbox/)                             file-based backends
 ``EMAIL_HOST``,             ``localhost``, ``25``                 SMTP server (SMTP backend)
 ``EMAIL_PORT``
 ``EMAIL_HOST_USER``,        unset                                 SMTP credentials
@@ -26,8 +27,16 @@ variable                    default                               meaning
 ``EMAIL_USE_SSL``                                                 (not both)
 ``EMAIL_TIMEOUT``           ``10``                                seconds per SMTP
                                                                   connection
-``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        social-auth credentials
-``GOOGLE_OAUTH2_SECRET``
+``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
+``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
+``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
+``AUDIENCES``                                                     Android client ids
+``GOOGLE_REDIRECT_ALLOWED`` ``/`` when a key is set               comma separated URLs or
+                                                                  paths google/start/ may
+                                                                  return to
+``TRUSTED_PROXIES``         ``0``: forwarding headers ignored     reverse proxies in front
+                                                                  that append to the header
+``FORWARDED_HEADER``        ``X-Forwarded-For``                   or ``Forwarded`` (RFC 7239)
 ==========================  ====================================  ==========================
 """
 
@@ -52,6 +61,16 @@ def env_bool(name: str, default: bool) -> bool:
     if value.strip().lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1 or 0).")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -81,8 +100,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "social_django",  # Google sign-in: the links between users and Google accounts
     "django_redis_auth",
-    "demo",  # the demo_user management command and the index view
+    "demo",  # the demo page, the development mailbox and the demo_user command
 ]
 
 MIDDLEWARE = [
@@ -200,6 +220,18 @@ DJANGO_REDIS_AUTH = {
     # Codes per email address (per budget: verification + reset, login) and per client IP, per hour.
     "HOURLY_CAP_PER_EMAIL": 10,
     "HOURLY_CAP_PER_IP": 30,
+    # Wrong codes per client IP per hour at the code-checking endpoints, then 429.
+    "CODE_GUESSES_PER_IP": 30,
+    # Password guessing: per address + client IP a delay after 5 failures (2 s, doubling,
+    # at most 900 s; failures kept a day), per address an emailed code after 100
+    # consecutive failures (kept 30 days), per client IP 100 failures an hour (spraying).
+    "LOGIN_FAILURES_BEFORE_DELAY": 5,
+    "LOGIN_DELAY": 2,
+    "LOGIN_DELAY_MAX": 900,
+    "LOGIN_FAILURE_TTL": 86400,
+    "LOGIN_STEP_UP_AFTER": 100,
+    "LOGIN_STEP_UP_TTL": 2592000,
+    "LOGIN_FAILURES_PER_IP": 100,
     # HMAC key for codes at rest; None derives one from SECRET_KEY.
     "OTP_HMAC_KEY": None,
     # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
@@ -219,9 +251,14 @@ DJANGO_REDIS_AUTH = {
     # (None: logged). Keep it below gunicorn's --graceful-timeout.
     "EMAIL_SHUTDOWN_TIMEOUT": 5,
     "EMAIL_UNSENT_HANDLER": None,
-    # Dotted path to callable(request) -> client IP for the per-IP cap. Behind a proxy,
-    # point it at a function that reads your proxy's header.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.remote_addr",
+    # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
+    # REMOTE_ADDR, or the forwarding header of the TRUSTED_PROXIES proxies in front.
+    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
+    # Behind gunicorn + nginx (one proxy that appends X-Forwarded-For): TRUSTED_PROXIES=1.
+    "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    "FORWARDED_HEADER": os.environ.get("FORWARDED_HEADER", "X-Forwarded-For"),
+    # IPv6 clients are counted per network of this prefix length.
+    "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer me/ shows the user with.
     "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
@@ -237,11 +274,30 @@ DJANGO_REDIS_AUTH = {
     # After 3 consecutive Redis timeouts answer 503 at once for 2 s (slow Redis).
     "CIRCUIT_BREAKER_TIMEOUTS": 3,
     "CIRCUIT_BREAKER_SECONDS": 2,
+    # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
+    # iOS / Android client ids an ID token may be issued to (set below from the environment).
+    "GOOGLE_EXTRA_AUDIENCES": (),
+    # Where google/start/ may send the browser back to (set below from the environment).
+    "GOOGLE_REDIRECT_ALLOWED": (),
+    # Create accounts for Google addresses that have none.
+    "GOOGLE_CREATE_USERS": True,
+    # Google sign-in stands in for the emailed second factor.
+    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
+    # URL of google/callback/ as registered with Google; None builds it from the request.
+    "GOOGLE_CALLBACK_URL": None,
+    # Seconds to wait for Google.
+    "GOOGLE_TIMEOUT": 5,
+    # The social-auth pipeline; None = django_redis_auth.social.DEFAULT_PIPELINE.
+    "GOOGLE_PIPELINE": None,
 }
 
 # --- Email ----------------------------------------------------------------------------------
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With DEBUG on, mail goes to the development mailbox (demo/mailbox.py): the last
+# MAILBOX_SIZE messages as files in MAILBOX_DIR, shown at /dev/mailbox/ and on the demo page.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "demo.mailbox.MailboxBackend" if DEBUG else "django.core.mail.backends.console.EmailBackend"
+)
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
@@ -255,12 +311,19 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
 # Bounded: an SMTP peer that accepts and never answers must not hold a mail thread forever.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+MAILBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "mailbox")
+MAILBOX_SIZE = 100
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
-# --- Google sign-in (wired in a later release; read now so deployments can set it) ---------
+# --- Google sign-in (docs/google.md); off while GOOGLE_OAUTH2_KEY is unset -----------------
 
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
+DJANGO_REDIS_AUTH["GOOGLE_EXTRA_AUDIENCES"] = tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", ""))
+# The demo page itself by default, once Google is on.
+DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
+    env_list("GOOGLE_REDIRECT_ALLOWED", "/" if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY else "")
+)
 
 # --- Internationalisation and static files --------------------------------------------------
 

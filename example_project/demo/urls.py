@@ -1,10 +1,20 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
-from . import views
+from . import dev, views
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("api/", views.api_index, name="api-index"),
     path("auth/", include("django_redis_auth.urls")),
     path("admin/", admin.site.urls),
+    # Development only (404 with DEBUG off): the mailbox and the signed-in user's Redis keys.
+    path("dev/mailbox/", dev.mailbox_page, name="dev-mailbox"),
+    path("dev/mailbox.json", dev.mailbox_json, name="dev-mailbox-json"),
+    path("dev/redis-keys/", dev.RedisKeysView.as_view(), name="dev-redis-keys"),
 ]
+
+# The page's CSS and JS under runserver *and* gunicorn while DEBUG is on (empty otherwise;
+# production serves collected static files).
+urlpatterns += staticfiles_urlpatterns()

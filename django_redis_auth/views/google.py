@@ -1,0 +1,164 @@
+"""Google sign-in endpoints: thin HTTP over :mod:`django_redis_auth.social`.
+
+``google/`` (POST: sign in with an ID token, an access token or an SPA's code; DELETE:
+unlink), ``google/start/`` → Google → ``google/callback/`` (browser redirects, no server
+session) and ``google/exchange/`` (the callback's one-time code → token pair).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import flows, social
+from ..authentication import RedisJWTAuthentication
+from ..clients import client_of
+from ..conf import auth_settings
+from ..serializers import TOKEN_MAX
+from .base import BaseAPIView, PublicAPIView
+
+# Binds a started browser sign-in to the browser that started it (see social._take_state).
+BINDING_COOKIE = "dra_google"
+
+
+class GoogleSignInSerializer(serializers.Serializer):
+    """Exactly one way in: ``id_token``, ``access_token``, or ``code`` with
+    ``code_verifier`` and ``redirect_uri``."""
+
+    id_token = serializers.CharField(max_length=TOKEN_MAX, required=False)
+    access_token = serializers.CharField(max_length=TOKEN_MAX, required=False)
+    code = serializers.CharField(max_length=TOKEN_MAX, required=False)
+    # RFC 7636: 43 to 128 characters.
+    code_verifier = serializers.CharField(min_length=43, max_length=128, required=False)
+    redirect_uri = serializers.CharField(max_length=social.URL_MAX, required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("id_token", "access_token", "code") if data.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                _("Send exactly one of id_token, access_token or code."), code="invalid_input"
+            )
+        if given == ["code"]:
+            missing = [n for n in ("code_verifier", "redirect_uri") if not data.get(n)]
+            if missing:
+                raise serializers.ValidationError(
+                    {n: [_("This field is required with code.")] for n in missing},
+                    code="required",
+                )
+        return data
+
+
+class GoogleStartSerializer(serializers.Serializer):
+    next = serializers.CharField(max_length=social.URL_MAX)
+
+
+class GoogleExchangeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=TOKEN_MAX)
+
+
+def _answer(result: Any) -> Response:
+    if isinstance(result, flows.Challenge):
+        return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+    return Response(result.as_dict())
+
+
+class GoogleView(BaseAPIView):
+    """POST: sign in with Google → token pair (or 202 challenge). DELETE (authenticated):
+    unlink Google from the account (409 while it is the only way in)."""
+
+    serializer_class = GoogleSignInSerializer
+
+    def get_authenticators(self) -> list[Any]:
+        # Signing in needs no (and must not be blocked by a stale) bearer token.
+        if self.request is not None and self.request.method == "DELETE":
+            return [RedisJWTAuthentication()]
+        return []
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def get_authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        client = client_of(request)
+        if data.get("id_token"):
+            return _answer(social.sign_in_with_id_token(data["id_token"], client))
+        if data.get("access_token"):
+            return _answer(social.sign_in_with_access_token(data["access_token"], client))
+        return _answer(
+            social.sign_in_with_code(
+                data["code"], data["code_verifier"], data["redirect_uri"], client
+            )
+        )
+
+    def delete(self, request: Request) -> Response:
+        social.unlink(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _callback_url(request: Request) -> str:
+    if auth_settings.GOOGLE_CALLBACK_URL:
+        return str(auth_settings.GOOGLE_CALLBACK_URL)
+    namespace = request.resolver_match.namespace if request.resolver_match else ""
+    name = f"{namespace}:google-callback" if namespace else "google-callback"
+    return request.build_absolute_uri(reverse(name))
+
+
+class GoogleStartView(PublicAPIView):
+    """GET ?next=<allow-listed URL> → 302 to Google's consent page."""
+
+    serializer_class = GoogleStartSerializer
+
+    def get(self, request: Request) -> HttpResponseRedirect:
+        serializer = self.get_serializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        callback = _callback_url(request)
+        start = social.start_browser_sign_in(serializer.validated_data["next"], callback)
+        response = HttpResponseRedirect(start.url)
+        response.set_cookie(
+            BINDING_COOKIE,
+            start.binding,
+            max_age=social.STATE_TTL,
+            path=urlsplit(callback).path or "/",
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",  # sent on Google's top-level redirect back to the callback
+        )
+        return response
+
+
+class GoogleCallbackView(PublicAPIView):
+    """Google redirects here → 302 to ``next`` with ``#code=...`` (or ``#error=...``)."""
+
+    serializer_class = None
+
+    def get(self, request: Request) -> HttpResponseRedirect:
+        target = social.finish_browser_sign_in(
+            request.query_params.dict(), request.COOKIES.get(BINDING_COOKIE)
+        )
+        response = HttpResponseRedirect(target)
+        response.delete_cookie(
+            BINDING_COOKIE, path=urlsplit(_callback_url(request)).path or "/", samesite="Lax"
+        )
+        return response
+
+
+class GoogleExchangeView(PublicAPIView):
+    """The callback's one-time code → token pair (or 202 challenge)."""
+
+    serializer_class = GoogleExchangeSerializer
+
+    def post(self, request: Request) -> Response:
+        return _answer(social.exchange(self.validated()["code"], client_of(request)))
