@@ -1,8 +1,8 @@
 """The example project's settings as the fault suite serves them: ``demo.settings`` from the
 environment, plus what a test run needs — a fast password hasher (50 parallel sign-ups must
-not be 50 PBKDF2 runs on a 2-core CI machine), code caps high enough for many requests from
-127.0.0.1, package settings a scenario passes as JSON in ``DRA_REL_AUTH``, and the app's log
-lines in the file ``DRA_REL_LOG``."""
+not be 50 PBKDF2 runs on a 2-core CI machine), per-IP caps high enough for many requests
+from 127.0.0.1 (every client of the suite), package settings a scenario passes as JSON in
+``DRA_REL_AUTH``, and the app's log lines in the file ``DRA_REL_LOG``."""
 
 import json
 import os
@@ -16,6 +16,8 @@ DJANGO_REDIS_AUTH = {
     **BASE_AUTH,
     "HOURLY_CAP_PER_IP": 100_000,
     "HOURLY_CAP_PER_EMAIL": 1_000,
+    "CODE_GUESSES_PER_IP": 100_000,
+    "LOGIN_FAILURES_PER_IP": 100_000,
     **json.loads(os.environ.get("DRA_REL_AUTH") or "{}"),
 }
 
