@@ -3,16 +3,17 @@
 Flows build an :class:`AuthEmail` (what to send, to whom, with which template) and hand it to
 ``DJANGO_REDIS_AUTH["EMAIL_SENDER"]``, a dotted path to any ``callable(AuthEmail)``:
 
-* :func:`send_in_background` (default): after the current transaction commits, a small
-  bounded thread pool renders the templates and sends through Django's mail API. The HTTP
-  answer never waits for SMTP, so a slow mail server neither slows sign-up down nor reveals
-  (by timing) whether an address has an account.
+* :func:`send_in_background` (default): after the current transaction commits, two daemon
+  threads render the templates and send through Django's mail API. The HTTP answer never
+  waits for SMTP, so a slow mail server neither slows sign-up down nor reveals (by timing)
+  whether an address has an account. SMTP time, threads and queue are bounded, and what is
+  queued at exit is flushed or handed back (:func:`shutdown`; docs/email.md).
 * :func:`send_now`: renders and sends synchronously. For tests and management commands;
   on a web request it puts SMTP latency on the response.
 * your own: hand the message to a task queue. :class:`AuthEmail` is a plain dataclass whose
   :meth:`~AuthEmail.as_dict` is JSON-serialisable; the worker calls :func:`deliver`::
 
-      # tasks.py (Celery; RQ is the same with ``queue.enqueue``)
+      # tasks.py (Celery; RQ and Django tasks: docs/email.md)
       @shared_task
       def send_auth_email(data):
           from django_redis_auth.senders import AuthEmail, deliver
