@@ -1,9 +1,10 @@
 """Prepares the end-to-end benchmark inside the example project's configuration.
 
 Run by ``bench_e2e`` in a subprocess with ``DJANGO_SETTINGS_MODULE=benchmarks.e2e_settings``
-(the served configuration): migrates, creates the bench user, mints one token of each kind,
-serves one request per endpoint in process to warm the user cache and to count database
-queries and Redis round trips, and prints the result as JSON on stdout.
+(the served configuration): migrates, creates ``BENCH_E2E_USERS`` users and mints one
+token of each kind per user (written one per line to files for wrk's Lua script), serves
+one request per token in process to warm every user cache, counts database queries and
+Redis round trips of one more request per endpoint, and prints the result as JSON.
 """
 
 from __future__ import annotations
@@ -11,9 +12,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
-EMAIL = "bench-e2e@bench.example"
-ENDPOINTS = {"ours": "/auth/me/", "simplejwt": "/bench/me-simplejwt/"}
+PREFIX = "bench-e2e-"
+# ours (sync DRF view), ours on the async path (adrf view), simplejwt's stateless baseline.
+ENDPOINTS = {
+    "ours": "/auth/me/",
+    "ours_async": "/bench/me-async/",
+    "simplejwt": "/bench/me-simplejwt/",
+}
+TOKEN_KIND = {"ours": "ours", "ours_async": "ours", "simplejwt": "simplejwt"}
 
 
 def main() -> None:
@@ -32,16 +41,40 @@ def main() -> None:
     from django_redis_auth.tokens import issue_token_pair
 
     call_command("migrate", verbosity=0)
+    count = int(os.environ.get("BENCH_E2E_USERS", "500"))
     user_model = get_user_model()
-    user = user_model.objects.filter(email=EMAIL).first() or user_model.objects.create_user(
-        email=EMAIL, password="bench password 1234", email_verified=True
+    user_model.objects.filter(email__startswith=PREFIX).delete()
+    users = user_model.objects.bulk_create(
+        [
+            user_model(email=f"{PREFIX}{i}@bench.example", password="!", email_verified=True)
+            for i in range(count)
+        ]
     )
-    tokens = {"ours": issue_token_pair(user).access, "simplejwt": str(AccessToken.for_user(user))}
+    tokens = {
+        "ours": [issue_token_pair(u).access for u in users],
+        "simplejwt": [str(AccessToken.for_user(u)) for u in users],
+    }
+    directory = Path(tempfile.mkdtemp(prefix="dra-bench-e2e-"))
+    files = {}
+    for kind, values in tokens.items():
+        files[kind] = str(directory / f"{kind}.txt")
+        Path(files[kind]).write_text("\n".join(values) + "\n")
     client = Client(HTTP_HOST="127.0.0.1")
-    result: dict[str, object] = {"tokens": tokens, "paths": ENDPOINTS, "counts": {}}
+    for token in tokens["ours"]:  # fills every user's cache entry
+        response = client.get(ENDPOINTS["ours"], headers={"Authorization": f"Bearer {token}"})
+        if response.status_code != 200:
+            sys.exit(f"/auth/me/ answered {response.status_code}: {response.content[:200]!r}")
+    result: dict[str, object] = {
+        "tokens": {kind: values[0] for kind, values in tokens.items()},
+        "token_files": files,
+        "users": count,
+        "paths": ENDPOINTS,
+        "token_kind": TOKEN_KIND,
+        "counts": {},
+    }
     for name, path in ENDPOINTS.items():
-        headers = {"Authorization": f"Bearer {tokens[name]}"}
-        warm = client.get(path, headers=headers)  # fills our user cache
+        headers = {"Authorization": f"Bearer {tokens[TOKEN_KIND[name]][1 % count]}"}
+        warm = client.get(path, headers=headers)
         if warm.status_code != 200:
             sys.exit(f"{path} answered {warm.status_code}: {warm.content[:200]!r}")
         with CaptureQueriesContext(connection) as queries:

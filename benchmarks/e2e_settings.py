@@ -21,6 +21,10 @@ if os.environ.get("BENCH_COUNT_REDIS"):
     CACHES["default"]["OPTIONS"]["CONNECTION_POOL_KWARGS"] = {  # noqa: F405
         "connection_class": CountingConnection
     }
+    DJANGO_REDIS_AUTH = {
+        **DJANGO_REDIS_AUTH,  # noqa: F405
+        "ASYNC_REDIS_CLIENT_FACTORY": "benchmarks.counting.async_counting_client",
+    }
 
 # One query per request for the stateless baseline, not two: with health checks on, Django
 # also sends "SELECT 1" before the first query of every request (ours makes none).

@@ -7,6 +7,7 @@ server-side (``generate_series``) because a million ORM inserts would dominate t
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -37,6 +38,49 @@ def bulk_users(prefix: str, count: int) -> list[Any]:
         for i in range(count)
     ]
     return model.objects.bulk_create(users, batch_size=2000)
+
+
+class ManyUsers:
+    """``users`` users with ``per_user`` access tokens each (signed in through the package,
+    so each token has its live session family), every user's cache entry warm: what a
+    server sees when many clients each bring their own token."""
+
+    def __init__(self, users: int, per_user: int, prefix: str = "bench-many-") -> None:
+        from django_redis_auth.tokens import issue_token_pair
+
+        t0 = time.perf_counter()
+        self.users = bulk_users(prefix, users)
+        self.tokens = [issue_token_pair(u).access for _ in range(per_user) for u in self.users]
+        self.load_s = time.perf_counter() - t0
+
+
+class CachedUsers:
+    """Other users' cache entries and session epochs in Redis (``keys.cached_user``,
+    ``keys.epoch``), written in the package's own format (``users_cache.serialize`` of a
+    template user under each id), added incrementally: a user cache of N users."""
+
+    def __init__(self, template: Any) -> None:
+        from django_redis_auth import users_cache
+
+        self.count = 0
+        entry = json.loads(users_cache.serialize(template))
+        assert entry[2] == template.pk  # [version, layout, pk, ...]: the id comes first
+        self.head = json.dumps(entry[:2], separators=(",", ":"))[:-1] + ","
+        self.tail = "," + json.dumps(entry[3:], separators=(",", ":"))[1:]
+
+    def grow_to(self, target: int) -> float:
+        t0 = time.perf_counter()
+        client = store.get_client()
+        while self.count < target:
+            pipe = client.pipeline(transaction=False)
+            for i in range(self.count, min(target, self.count + BATCH)):
+                user_id = 20_000_000 + i
+                entry = f"{self.head}{user_id}{self.tail}"
+                pipe.set(keys.cached_user(user_id), entry, ex=REVOKED_KEY_TTL)
+                pipe.set(keys.epoch(user_id), os.urandom(9).hex(), ex=REVOKED_KEY_TTL)
+            self.count = min(target, self.count + BATCH)
+            pipe.execute()
+        return time.perf_counter() - t0
 
 
 class RevokedKeys:

@@ -90,10 +90,20 @@ def fmt_us(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def print_table(title: str, ops: Sequence[Op], reference: Op, *, out: Callable = print) -> None:
-    """A Markdown table: median, p99, ratio of medians to ``reference``, round trips."""
+def print_table(
+    title: str,
+    ops: Sequence[Op],
+    reference: Op,
+    *,
+    out: Callable = print,
+    ratio_note: str | None = None,
+) -> None:
+    """A Markdown table: median, p99, ratio of medians to ``reference`` (or the row's own
+    ``ref``), round trips."""
     out(f"\n### {title}\n")
-    if any(op.ref is not None for op in ops):
+    if ratio_note:
+        out(ratio_note + "\n")
+    elif any(op.ref is not None for op in ops):
         out(
             "Ratio = median / median of the matching `ours` row; `ours` rows: median / median "
             f"of `{reference.name}` (same run).\n"

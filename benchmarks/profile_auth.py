@@ -39,11 +39,20 @@ def main() -> int:
         return 2
     environment.reset_state()
     import jwt
+    from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.settings import api_settings as jwt_settings
+    from rest_framework_simplejwt.tokens import AccessToken
 
     from benchmarks.bench_auth import drf_request
-    from django_redis_auth import revocation, store, users_cache, verified_tokens
+    from django_redis_auth import (
+        keys,
+        revocation,
+        store,
+        token_validation,
+        users_cache,
+        verified_tokens,
+    )
     from django_redis_auth.authentication import RedisJWTAuthentication
     from django_redis_auth.tokens import issue_token_pair
 
@@ -82,16 +91,43 @@ def main() -> int:
     cached = revocation.check(validated)
     client = store.get_client()
     key, algorithm = jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM
+    model = get_user_model()
+    row = users_cache._parse(model, cached)
+    request_keys = keys.request_keys(validated["user_id"], validated["fam"], validated["jti"])
+    python_parser = _python_parser_client(client)
     steps = {
         "reference: PyJWT decode alone (the floor's decode)": lambda: jwt.decode(
             token, key, algorithms=[algorithm]
         ),
         "get_header + get_raw_token": lambda: auth.get_raw_token(auth.get_header(request)),
-        "get_validated_token, a token's first request (simplejwt: decode + claim checks)": (
+        "get_validated_token, a token's first request (token_validation + remember)": (
             lambda: (verified_tokens.clear(), auth.get_validated_token(raw))
         ),
         "get_validated_token, later requests (verified_tokens: expiry only)": lambda: (
             auth.get_validated_token(raw)
+        ),
+        "  of which: simplejwt's AccessToken(raw) (its constructor)": lambda: AccessToken(raw),
+        "  of which: token_validation.validate (HMAC check + simplejwt's Token.verify)": lambda: (
+            token_validation.validate(raw)
+        ),
+        "  of which: simplejwt's TokenBackend.decode (PyJWT, simplejwt's options)": lambda: (
+            token_validation.simplejwt_state.token_backend.decode(raw)
+        ),
+        "  of which: verified_tokens.remember": lambda: verified_tokens.remember(raw, validated),
+        "MGET of the request's 4 keys (hiredis parser when installed)": lambda: client.mget(
+            request_keys
+        ),
+        "MGET of the request's 4 keys, redis-py's Python parser": lambda: python_parser.mget(
+            request_keys
+        ),
+        "users_cache._parse (cached row -> values, memo miss)": lambda: users_cache._parse(
+            model, cached
+        ),
+        "users_cache._instance (values -> model instance, post_init)": lambda: (
+            users_cache._instance(model, row)
+        ),
+        "Model.from_db (what _instance replaces)": lambda: model.from_db(
+            "default", list(users_cache._layout(model).attnames), list(row)
         ),
         "revocation.check (key names + MGET round trip)": lambda: revocation.check(validated),
         "users_cache.get_user (JSON -> model instance)": lambda: users_cache.get_user(
@@ -111,6 +147,17 @@ def main() -> int:
         print(f"  {samples[len(samples) // 2] / 1000:8.1f}  {name}")
     environment.reset_state()
     return 0
+
+
+def _python_parser_client(client):
+    """A client to the same server that parses replies in Python (no hiredis)."""
+    import redis
+    from redis._parsers import _RESP2Parser
+
+    kwargs = dict(client.connection_pool.connection_kwargs)
+    kwargs["parser_class"] = _RESP2Parser
+    pool = redis.ConnectionPool(connection_class=redis.Connection, **kwargs)
+    return redis.Redis(connection_pool=pool)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SECTIONS = ("auth", "otp", "scale", "e2e")
+SECTIONS = ("auth", "otp", "scale", "e2e", "sessions")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,6 +57,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.duration = 1 if args.quick else 5
     # Revoked tokens present while measuring section 1, and the scale levels of section 3.
     args.revoked = 1_000 if args.quick else 100_000
+    # Section 1's many-users row: users, access tokens each.
+    args.many_users = (20, 3) if args.quick else (2_000, 10)
+    # Section 4: users whose tokens wrk cycles through.
+    args.e2e_users = 20 if args.quick else 500
+    # Section 3: users in the user cache, and the real users whose tokens are cycled.
+    args.user_levels = [0, 1_000] if args.quick else [1_000, 100_000, 1_000_000]
+    args.scale_many_users = (10, 2) if args.quick else (500, 10)
     args.redis_levels = [0, 1_000] if args.quick else [0, 10_000, 100_000, 1_000_000]
     args.db_levels = [0, 1_000] if args.quick else [0, 10_000, 100_000, 1_000_000]
     return args

@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from .admin_sessions import SessionsAdminMixin
 from .models import User
 
 
@@ -42,7 +43,7 @@ def _social_inlines() -> tuple[type, ...]:
     return (SocialAuthInline,)
 
 
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SessionsAdminMixin, DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     list_display = (

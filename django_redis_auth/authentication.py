@@ -11,7 +11,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from . import revocation, users_cache, verified_tokens
+from . import revocation, token_validation, users_cache, verified_tokens
 from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken
 
@@ -26,8 +26,9 @@ class RedisJWTAuthentication(JWTAuthentication):
     """``JWTAuthentication`` whose ``get_user`` also enforces revocation.
 
     The extension points stay simplejwt's: ``get_header`` → ``get_raw_token`` →
-    ``get_validated_token`` (signature, expiry, type; no I/O; a token this process validated
-    before only has its expiry re-checked, see ``verified_tokens``) → ``get_user``, which makes
+    ``get_validated_token`` (signature, expiry, type; no I/O; simplejwt's own token classes
+    in a single decode, see ``token_validation``; a token this process validated before only
+    has its expiry re-checked, see ``verified_tokens``) → ``get_user``, which makes
     the request's single Redis round trip, which returns the revocation state *and* the cached
     user together; only a cache miss touches the database (and refills the cache).
     """
@@ -35,12 +36,15 @@ class RedisJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = verified_tokens.recall(raw_token)
         if token is None:
-            try:
-                token = super().get_validated_token(raw_token)
-            except (OverflowError, ValueError, OSError) as exc:
-                # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or past
-                # year 9999) overflows there instead of raising its TokenError.
-                raise InvalidToken() from exc
+            # simplejwt's own checks in one decode; its full path for anything else.
+            token = token_validation.validate(raw_token)
+            if token is None:
+                try:
+                    token = super().get_validated_token(raw_token)
+                except (OverflowError, ValueError, OSError) as exc:
+                    # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or
+                    # past year 9999) overflows there instead of raising its TokenError.
+                    raise InvalidToken() from exc
             revocation.claims(token)  # refuse tokens minted elsewhere with the same key
             verified_tokens.remember(raw_token, token)
         return token
@@ -50,16 +54,25 @@ class RedisJWTAuthentication(JWTAuthentication):
         try:
             cached = revocation.check(validated_token)
         except AuthUnavailable:
-            if not auth_settings.FAIL_OPEN:
-                raise
-            logger.warning(
-                "django_redis_auth FAIL_OPEN: Redis unreachable, accepting a token of user %s "
-                "without checking revocation",
-                user_id,
-            )
+            self.fail_open(user_id)
             user = users_cache.load_from_db(user_id)
         else:
             user = users_cache.get_user(user_id, cached)
+        return self.accept(user)
+
+    def fail_open(self, user_id: Any) -> None:
+        """Called while handling :class:`AuthUnavailable`: re-raise it (503), unless
+        ``FAIL_OPEN`` says to go on (logged)."""
+        if not auth_settings.FAIL_OPEN:
+            raise  # the AuthUnavailable the caller is handling
+        logger.warning(
+            "django_redis_auth FAIL_OPEN: Redis unreachable, accepting a token of user %s "
+            "without checking revocation",
+            user_id,
+        )
+
+    def accept(self, user: Any) -> Any:
+        """``user`` if it may authenticate, else 401 (shared by the sync and async paths)."""
         if user is None:
             raise exceptions.AuthenticationFailed(_("User not found."), code="user_not_found")
         if not self.user_can_authenticate(user):

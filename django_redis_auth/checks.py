@@ -24,6 +24,7 @@ class Messages:
     FAIL_OPEN = "FAIL_OPEN is on: while Redis is down, revoked tokens are accepted."
     AUTH_CLASS_MISSING = "RedisJWTAuthentication is not in DEFAULT_AUTHENTICATION_CLASSES."
     PLAIN_JWT_AUTH = "simplejwt's JWTAuthentication is in DEFAULT_AUTHENTICATION_CLASSES."
+    ASYNC_AUTH_DEFAULT = "AsyncRedisJWTAuthentication is in DEFAULT_AUTHENTICATION_CLASSES."
     LIFETIMES = "ACCESS_TOKEN_LIFETIME is longer than REFRESH_TOKEN_LIFETIME."
     BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist is installed."
     REVOKE_TOKEN_CLAIM = "SIMPLE_JWT['CHECK_REVOKE_TOKEN'] has no effect with django_redis_auth."
@@ -58,6 +59,11 @@ class Hints:
     )
     FAIL_OPEN = "Set DJANGO_REDIS_AUTH['FAIL_OPEN'] = False unless availability beats revocation."
     AUTH_CLASS_MISSING = f"Add {AUTH_CLASS!r} to REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES']."
+    ASYNC_AUTH_DEFAULT = (
+        "DRF's synchronous views (the package's own endpoints among them) do not await an "
+        "authenticator: keep RedisJWTAuthentication there and set AsyncRedisJWTAuthentication "
+        "on your adrf async views (authentication_classes)."
+    )
     PLAIN_JWT_AUTH = (
         "Replace it with RedisJWTAuthentication: the plain class accepts revoked tokens."
     )
@@ -154,6 +160,14 @@ def check_drf(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         warnings.append(
             Warning(Messages.PLAIN_JWT_AUTH, hint=Hints.PLAIN_JWT_AUTH, id="django_redis_auth.W003")
         )
+    if "django_redis_auth.async_auth.AsyncRedisJWTAuthentication" in classes:
+        warnings.append(
+            Warning(
+                Messages.ASYNC_AUTH_DEFAULT,
+                hint=Hints.ASYNC_AUTH_DEFAULT,
+                id="django_redis_auth.W006",
+            )
+        )
     return warnings
 
 
@@ -210,7 +224,7 @@ def check_eviction(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         Warning(
             Messages.EVICTION.format(policy, scope),
             hint=Hints.EVICTION,
-            id="django_redis_auth.W006",
+            id="django_redis_auth.W007",
         )
     ]
 

@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a zero-argument callable returning a redis-py client (e.g. RedisCluster).
     # ``None`` uses ``django_redis.get_redis_connection(CACHE_ALIAS)``.
     "REDIS_CLIENT_FACTORY": None,
+    # Dotted path to a zero-argument callable returning a redis.asyncio client, for the async
+    # authentication path (async_auth). ``None`` derives one from the synchronous client's
+    # connection settings (standalone Redis; required for Sentinel and Cluster).
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,  # seconds
@@ -91,6 +95,17 @@ DEFAULTS: dict[str, Any] = {
     # Access tokens per process whose signature check is remembered (verified_tokens.py);
     # revocation is still checked in Redis on every request. 0 = check every time.
     "VERIFIED_TOKEN_MEMO": 4096,
+    # Seconds during which presenting the immediate predecessor of a family's live refresh
+    # token returns the same successor pair again (two tabs refreshing at once) instead of
+    # counting as reuse. 0 = any second use of a refresh token revokes its family.
+    "REFRESH_REUSE_INTERVAL": 0,
+    # The device list stores client IPs coarsened to these prefix lengths (32 / 128 = the
+    # full address, 0 = none) and user agents cut to SESSION_USER_AGENT_MAX characters.
+    "SESSION_IPV4_PREFIX": 24,
+    "SESSION_IPV6_PREFIX": 48,
+    "SESSION_USER_AGENT_MAX": 64,
+    # What account/delete/ does: "delete" the user row, or "deactivate" it (is_active=False).
+    "ACCOUNT_DELETION": "delete",
     # Accept tokens unchecked (logged) when Redis is down. Unsafe; off by default.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge a revocation (Redis WAIT) before logout & co. return;
@@ -119,7 +134,8 @@ DEFAULTS: dict[str, Any] = {
     "GOOGLE_CALLBACK_URL": None,
     # Seconds to wait for each request to Google (tokens, user info, signing keys).
     "GOOGLE_TIMEOUT": 5,
-    # social-auth pipeline of the Google sign-in (dotted paths); None = social.DEFAULT_PIPELINE.
+    # social-auth pipeline of the Google sign-in (dotted paths);
+    # None = social_pipeline.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
 }
 
@@ -127,6 +143,7 @@ SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
 IMPORT_STRINGS = frozenset(
     {
         "REDIS_CLIENT_FACTORY",
+        "ASYNC_REDIS_CLIENT_FACTORY",
         "EMAIL_SENDER",
         "CLIENT_IP_RESOLVER",
         "USER_SERIALIZER",
@@ -134,7 +151,17 @@ IMPORT_STRINGS = frozenset(
     }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")
-CHOICES = {"SECOND_FACTOR": SECOND_FACTOR_CHOICES, "UNVERIFIED_LOGIN": ("conceal", "reveal")}
+CHOICES = {
+    "SECOND_FACTOR": SECOND_FACTOR_CHOICES,
+    "UNVERIFIED_LOGIN": ("conceal", "reveal"),
+    "ACCOUNT_DELETION": ("delete", "deactivate"),
+}
+# Integer settings and their allowed ranges.
+RANGES = {
+    "SESSION_IPV4_PREFIX": (0, 32),
+    "SESSION_IPV6_PREFIX": (0, 128),
+    "SESSION_USER_AGENT_MAX": (0, 512),
+}
 
 
 class AuthSettings:
@@ -185,6 +212,13 @@ class AuthSettings:
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be one of {CHOICES[name]}.")
         if name == "CODE_LENGTH" and not (4 <= int(value) <= 12):
             raise ImproperlyConfigured(f"{SETTINGS_NAME}['CODE_LENGTH'] must be 4..12.")
+        if name in RANGES and not (RANGES[name][0] <= int(value) <= RANGES[name][1]):
+            low, high = RANGES[name]
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be {low}..{high}.")
+        if name == "REFRESH_REUSE_INTERVAL" and not (0 <= float(value) <= 300):
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['REFRESH_REUSE_INTERVAL'] must be 0..300 seconds."
+            )
         if name in SEQUENCES and not isinstance(value, list | tuple):
             # A bare string would be iterated character by character.
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")

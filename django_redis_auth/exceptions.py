@@ -108,6 +108,63 @@ class PasswordInvalid(exceptions.ValidationError):
         self.messages = messages
 
 
+class WrongPassword(exceptions.ValidationError):
+    """The current password given to confirm an account change is wrong. A 400, not a 401:
+    the caller's token is fine, and a 401 would make clients sign out."""
+
+    default_code = "wrong_password"
+
+    def __init__(self, field: str = "password") -> None:
+        super().__init__({field: [_("The password is not correct.")]}, code=self.default_code)
+
+
+class SessionNotFound(exceptions.NotFound):
+    default_detail = _("No such signed-in session.")
+    default_code = "session_not_found"
+
+
+class SecondFactorUnavailable(exceptions.PermissionDenied):
+    """``SECOND_FACTOR = "off"``, or the user model has no ``otp_required`` field."""
+
+    default_detail = _("The emailed second factor is not available.")
+    default_code = "second_factor_unavailable"
+
+
+class SecondFactorAlreadyOn(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The emailed second factor is already on.")
+    default_code = "second_factor_already_on"
+
+
+class SecondFactorRequired(exceptions.PermissionDenied):
+    default_detail = _("Every account must use the emailed second factor here.")
+    default_code = "second_factor_required"
+
+
+class EmailUnchanged(exceptions.ValidationError):
+    default_code = "email_unchanged"
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"new_email": [_("This is already the account's address.")]}, code=self.default_code
+        )
+
+
+class EmailTaken(exceptions.APIException):
+    """Only answered once a code has proved the caller owns the address."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Another account uses this address now.")
+    default_code = "email_taken"
+
+
+class PasswordRequired(exceptions.ValidationError):
+    default_code = "password_required"
+
+    def __init__(self) -> None:
+        super().__init__({"password": [_("Enter your password.")]}, code=self.default_code)
+
+
 # --- Google sign-in (social.py) -------------------------------------------------------------
 
 
@@ -261,3 +318,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = detail.get("detail", exc.default_detail)
     response.data = {"detail": str(detail), "code": _first_code(exc.detail)}
     return response
+
+
+def detail_and_code(exc: exceptions.APIException) -> tuple[str, str]:
+    """The ``detail`` and ``code`` :func:`exception_handler` would render for ``exc``
+    (for integrations that render errors themselves, such as ``ninja_auth``)."""
+    detail = exc.detail
+    if isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    elif isinstance(detail, dict):
+        detail = detail.get("detail", exc.default_detail)
+    return str(detail), _first_code(exc.detail)

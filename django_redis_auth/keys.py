@@ -17,9 +17,16 @@ key                             value                       expires
 ``P:{uID}:epoch``               session epoch (random id)   refresh lifetime after the newest
                                 tokens must carry           token issue (PTTL only grows);
                                                             *missing = every token refused*
-``P:{uID}:fam:FAMILY``          jti of the family's live    refresh lifetime after the last
-                                refresh token, or           rotation; revocation keeps the
-                                ``!revoked``                TTL, so it dies with the family
+``P:{uID}:fam:FAMILY``          the family's record         refresh lifetime after the last
+                                (families.py: digest of     rotation; revocation keeps the
+                                its live refresh jti,       TTL, so it dies with the family
+                                created, last used, client
+                                IP and user agent), or
+                                ``!revoked``
+``P:{uID}:fams``                sorted set of the user's    the longest-lived family in it
+                                family ids, scored by
+                                their expiry (ms): the
+                                device list without SCAN
 ``P:{uID}:jti:JTI``             ``1`` (single token         ``EXAT`` the token's own ``exp``
                                 revoked)
 ``P:{uID}:user``                JSON of the user row        ``USER_CACHE_TTL``
@@ -93,6 +100,10 @@ def epoch(user_id: object) -> str:
 
 def family(user_id: object, family_id: str) -> str:
     return f"{user_tag(user_id)}:fam:{family_id}"
+
+
+def session_index(user_id: object) -> str:
+    return f"{user_tag(user_id)}:fams"
 
 
 def revoked_jti(user_id: object, jti: str) -> str:

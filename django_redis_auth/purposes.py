@@ -16,6 +16,10 @@ class Purpose(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     LOGIN = "login"
     PASSWORD_RESET = "password_reset"
+    # Account self-service by a signed-in user (account.py).
+    SECOND_FACTOR = "second_factor"  # confirms turning the emailed second factor on
+    EMAIL_CHANGE = "email_change"  # sent to the new address
+    ACCOUNT_DELETE = "account_delete"  # for accounts without a usable password
 
     @property
     def tag(self) -> str:
@@ -26,12 +30,29 @@ class Purpose(StrEnum):
     def budget(self) -> str:
         """The hourly budget per address this purpose's codes are charged to. Codes anyone
         may ask for in someone's name ("o"pen) are counted apart from the password-checked
-        login code ("l"), so asking for resets cannot use up the codes a sign-in needs."""
+        login code ("l"), so asking for resets cannot use up the codes a sign-in needs.
+        A signed-in user's own account codes ("a") are apart from both, and email-change
+        codes ("c") count against the *new* address apart from everything its owner needs
+        (someone changing their address to yours cannot use up your codes)."""
         return _BUDGETS[self]
 
 
-_TAGS = {Purpose.EMAIL_VERIFICATION: "v", Purpose.LOGIN: "l", Purpose.PASSWORD_RESET: "r"}
-_BUDGETS = {Purpose.EMAIL_VERIFICATION: "o", Purpose.LOGIN: "l", Purpose.PASSWORD_RESET: "o"}
+_TAGS = {
+    Purpose.EMAIL_VERIFICATION: "v",
+    Purpose.LOGIN: "l",
+    Purpose.PASSWORD_RESET: "r",
+    Purpose.SECOND_FACTOR: "s",
+    Purpose.EMAIL_CHANGE: "c",
+    Purpose.ACCOUNT_DELETE: "d",
+}
+_BUDGETS = {
+    Purpose.EMAIL_VERIFICATION: "o",
+    Purpose.LOGIN: "l",
+    Purpose.PASSWORD_RESET: "o",
+    Purpose.SECOND_FACTOR: "a",
+    Purpose.EMAIL_CHANGE: "c",
+    Purpose.ACCOUNT_DELETE: "a",
+}
 
 # Purposes a client may ask ``otp/`` to (re)send.
 RESENDABLE = (Purpose.EMAIL_VERIFICATION, Purpose.LOGIN, Purpose.PASSWORD_RESET)
@@ -43,5 +64,12 @@ class EmailKind(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     LOGIN = "login"
     PASSWORD_RESET = "password_reset"
+    SECOND_FACTOR = "second_factor"
+    EMAIL_CHANGE = "email_change"
+    ACCOUNT_DELETE = "account_delete"
     SIGNUP_EXISTS = "signup_exists"  # someone tried to sign up with your address
     PASSWORD_CHANGED = "password_changed"  # your password was changed
+    SECOND_FACTOR_DISABLED = "second_factor_disabled"  # the emailed second factor is off
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"  # to the old address: a change began
+    EMAIL_CHANGED = "email_changed"  # to the old address: the account moved to another
+    ACCOUNT_DELETED = "account_deleted"  # your account was deleted

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.tokens import Token
 
 from . import claims as claims_module
-from . import keys, store, users
+from . import families, keys, store, users
+from .clients import Client
 from .conf import auth_settings
 from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from .signals import tokens_revoked
@@ -29,6 +30,8 @@ from .signals import tokens_revoked
 __all__ = [
     "check",
     "open_session",
+    "revoke_families",
+    "revoke_family",
     "revoke_session",
     "revoke_token",
     "revoke_user",
@@ -49,14 +52,25 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def open_session(user_id: Any, refresh_jti: str, refresh_exp: int) -> tuple[str, str]:
-    """Start a session family for a fresh refresh token. Returns ``(epoch, family)``."""
+def open_session(
+    user_id: Any, refresh_jti: str, refresh_exp: int, client: Client | None = None
+) -> tuple[str, str]:
+    """Start a session family for a fresh refresh token, recording the device ``client``
+    describes (families.py) and listing it in the user's session index. Returns
+    ``(epoch, family)``."""
     family = secrets.token_urlsafe(12)
-    ttl_ms = max(1, refresh_exp * 1000 - _now_ms())
+    now_ms = _now_ms()
+    ttl_ms = max(1, refresh_exp * 1000 - now_ms)
     with store.guard():
         epoch = store.script("open_session")(
-            keys=[keys.epoch(user_id), keys.family(user_id, family)],
-            args=[secrets.token_urlsafe(12), ttl_ms, refresh_jti],
+            keys=[keys.epoch(user_id), keys.family(user_id, family), keys.session_index(user_id)],
+            args=[
+                secrets.token_urlsafe(12),
+                ttl_ms,
+                families.record(refresh_jti, now_ms, client),
+                family,
+                now_ms,
+            ],
         )
     return store.decode(epoch), family
 
@@ -68,11 +82,23 @@ def check(token: Token) -> bytes | None:
     revoked or gone, or the token itself was revoked. Returns the raw cached user entry
     (``None`` on a cache miss) so the caller needs no second round trip.
     """
-    user_id, epoch, family, jti = claims(token)
+    request_keys, epoch = check_keys(token)
     with store.guard():
-        current_epoch, fam, revoked, cached_user = store.get_client().mget(
-            keys.request_keys(user_id, family, jti)
-        )
+        values = store.get_client().mget(request_keys)
+    return verdict(values, epoch)
+
+
+def check_keys(token: Token) -> tuple[list[str], str]:
+    """The keys :func:`check` reads for ``token`` and the epoch it must find (shared with
+    the async path, which makes the same MGET on ``redis.asyncio``)."""
+    user_id, epoch, family, jti = claims(token)
+    return keys.request_keys(user_id, family, jti), epoch
+
+
+def verdict(values: list[Any], epoch: str) -> bytes | None:
+    """What :func:`check` concludes from the MGET's replies: raises :class:`TokenRevoked`,
+    or returns the raw cached user entry."""
+    current_epoch, fam, revoked, cached_user = values
     if (
         current_epoch is None
         or store.decode(current_epoch) != epoch
@@ -84,33 +110,62 @@ def check(token: Token) -> bytes | None:
     return cached_user
 
 
-def rotate(token: Token, new_jti: str, new_exp: int) -> None:
-    """Make ``new_jti`` the only live refresh token of ``token``'s family, atomically.
+def rotate(
+    token: Token,
+    new_jti: str,
+    new_exp: int,
+    *,
+    now_ms: int | None = None,
+    client: Client | None = None,
+) -> int:
+    """Make ``new_jti`` the only live refresh token of ``token``'s family, atomically, and
+    note the refresh (and ``client``'s IP and user agent, when given) in the family record.
+    Returns when (ms) the successor was minted: ``now_ms``, or, for a repeated refresh of
+    the live token's immediate predecessor within ``REFRESH_REUSE_INTERVAL``, the time of
+    the rotation that minted it (the caller then mints that same pair again).
 
-    Presenting a refresh token that was already rotated revokes the whole family (reuse
-    detection) and raises :class:`TokenReused`; of two concurrent rotations with the same
-    token at most one succeeds.
+    Presenting any other already-rotated refresh token revokes the whole family (reuse
+    detection) and raises :class:`TokenReused`; of concurrent rotations with the same token
+    at most one rotates (the others replay it inside the interval, or are reuse).
     """
-    user_id, epoch, family, jti = claims(token)
-    ttl_ms = max(1, new_exp * 1000 - _now_ms())
+    c = claims(token)
+    now_ms = _now_ms() if now_ms is None else now_ms
+    ttl_ms = max(1, new_exp * 1000 - now_ms)
+    interval_ms = int(float(auth_settings.REFRESH_REUSE_INTERVAL) * 1000)
     with store.guard():
-        outcome = store.script("rotate_refresh")(
+        outcome, minted = store.script("rotate_refresh")(
             keys=[
-                keys.epoch(user_id),
-                keys.family(user_id, family),
-                keys.revoked_jti(user_id, jti),
+                keys.epoch(c.user_id),
+                keys.family(c.user_id, c.family),
+                keys.revoked_jti(c.user_id, c.jti),
+                keys.session_index(c.user_id),
             ],
-            args=[epoch, jti, new_jti, ttl_ms, keys.REVOKED],
+            args=[
+                c.epoch,
+                families.jti_digest(c.jti),
+                c.jti,
+                families.jti_digest(new_jti),
+                ttl_ms,
+                keys.REVOKED,
+                now_ms,
+                interval_ms,
+                families.base36(now_ms),
+                families.details(client) if client is not None else "",
+                c.family,
+            ],
         )
     outcome = store.decode(outcome)
+    if outcome == "ok":
+        return now_ms
+    if outcome == "replay":
+        return int(minted)
     if outcome == "reused":
-        tokens_revoked.send(__name__, user_id=user_id, scope="session", reason="refresh_reuse")
+        tokens_revoked.send(__name__, user_id=c.user_id, scope="session", reason="refresh_reuse")
         raise TokenReused()
-    if outcome != "ok":
-        raise TokenRevoked()
+    raise TokenRevoked()
 
 
-def _write(build: Callable[[Any], None]) -> None:
+def _write(build: Callable[[Any], None]) -> list[Any]:
     """Run revocation writes in one round trip on one connection, then, when
     ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
 
@@ -121,15 +176,19 @@ def _write(build: Callable[[Any], None]) -> None:
     with store.guard():
         client = store.get_client()
         # Not MULTI: each write is correct on its own, and WAIT must follow on the same
-        # connection (WAIT inside MULTI does not wait).
-        pipe = client.pipeline(transaction=False)
-        build(pipe)
-        if acks:
-            pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
-        results = pipe.execute()
+        # connection (WAIT inside MULTI does not wait). Writes that must not half-happen
+        # (at maxmemory, say) are one script (store.queue_script).
+
+        def build_and_wait(pipe: Any) -> None:
+            build(pipe)
+            if acks:
+                pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
+
+        results = store.execute_with_scripts(client, build_and_wait)
     if acks and int(results[-1]) < acks:
         logger.error("Revocation acknowledged by %s of %s replicas", results[-1], acks)
         raise AuthUnavailable()
+    return results
 
 
 def revoke_token(token: Token, *, reason: str = "api") -> None:
@@ -176,5 +235,45 @@ def revoke_user(user: Any, *, reason: str = "logout_all") -> None:
 
 def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
     new_epoch = secrets.token_urlsafe(12)
-    _write(lambda pipe: pipe.set(keys.epoch(user_id), new_epoch, xx=True, keepttl=True))
+
+    def build(pipe: Any) -> None:
+        # Every family the index lists belonged to the old epoch: the device list starts
+        # empty.
+        store.queue_script(
+            pipe, "revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch]
+        )
+
+    _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
+
+
+def revoke_family(user_id: Any, family: str, *, reason: str = "api") -> bool:
+    """Revoke one session family by id (a device signed out from the device list): every
+    access and refresh token of it is refused from the next request on. Returns whether a
+    live family was revoked. One round trip."""
+    return bool(revoke_families(user_id, [family], reason=reason))
+
+
+def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api") -> list[str]:
+    """Revoke several session families of one user in one round trip; returns the ids of
+    those that were live."""
+    if not family_ids:
+        return []
+
+    def build(pipe: Any) -> None:
+        store.queue_script(
+            pipe,
+            "revoke_families",
+            [keys.session_index(user_id), *(keys.family(user_id, f) for f in family_ids)],
+            [keys.REVOKED, *family_ids],
+        )
+
+    results = _write(build)
+    revoked = [
+        family
+        for family, previous in zip(family_ids, results[0], strict=False)
+        if previous is not None and store.decode(previous) != keys.REVOKED
+    ]
+    if revoked:
+        tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)
+    return revoked

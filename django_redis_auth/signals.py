@@ -3,14 +3,25 @@
 from django.dispatch import Signal
 
 # Sent after tokens were revoked. kwargs: user_id, scope ("token" | "session" | "user"),
-# reason ("logout", "logout_all", "password_changed", "deactivated", "deleted",
-# "refresh_reuse", "api", "command").
+# reason ("logout", "logout_all", "password_changed", "password_reset", "email_changed",
+# "account_deleted", "deactivated", "deleted", "refresh_reuse", "api", "others", "admin",
+# "command").
 tokens_revoked = Signal()
 
 # One-time codes. kwargs: email, purpose; code_failed adds reason ("invalid" | "too_many_attempts").
 code_issued = Signal()
 code_verified = Signal()
 code_failed = Signal()
+
+# Account self-service (account.py, devices.py). kwargs: user (the user after the change);
+# second_factor_changed adds enabled (bool); email_changed adds old_email, new_email;
+# session_revoked has user_id, session_id and reason ("api" | "others" | "admin") instead;
+# account_deleted has user_id, email and deactivated (bool: the row was kept, inactive).
+password_changed = Signal()
+second_factor_changed = Signal()
+email_changed = Signal()
+session_revoked = Signal()
+account_deleted = Signal()
 
 # Google sign-in (social.py). kwargs: user, provider ("google-oauth2").
 # social_sign_in adds created (a new account) and linked (an existing account was linked to

@@ -55,6 +55,7 @@ from .exceptions import (
     ProviderNotConfigured,
     RedirectNotAllowed,
 )
+from .social_pipeline import DEFAULT_PIPELINE
 
 __all__ = [
     "DEFAULT_PIPELINE",
@@ -79,21 +80,6 @@ EXCHANGE_TTL = 60  # seconds an exchange code lives
 STATE_MAX = 128
 URL_MAX = 2048
 BINDING_SALT = "django_redis_auth.google_browser"
-
-DEFAULT_PIPELINE = (
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_names",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "django_redis_auth.social_pipeline.require_active",
-    "django_redis_auth.social_pipeline.associate_by_verified_email",
-    "django_redis_auth.social_pipeline.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "social_core.pipeline.social_auth.load_extra_data",
-    "social_core.pipeline.user.user_details",
-    "django_redis_auth.social_pipeline.announce",
-)
 
 # What the [google] extra installs.
 EXTRA_MODULES = ("social_core", "social_django", "google.oauth2.id_token")

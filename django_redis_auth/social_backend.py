@@ -54,6 +54,7 @@ from .exceptions import (
     ProviderUnavailable,
     SignInNotAllowed,
 )
+from .social_pipeline import DEFAULT_PIPELINE
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -170,8 +171,6 @@ class GoogleStrategy(DjangoStrategy):
         return path or ""
 
     def get_pipeline(self, backend: Any = None) -> list[str]:
-        from .social import DEFAULT_PIPELINE
-
         return list(auth_settings.GOOGLE_PIPELINE or DEFAULT_PIPELINE)
 
     def clean_authenticate_args(self, *args: Any, **kwargs: Any) -> tuple[tuple, dict]:

@@ -1,4 +1,4 @@
-"""Pipeline steps of the Google sign-in (see ``social.DEFAULT_PIPELINE``).
+"""Pipeline steps of the Google sign-in, and the pipeline itself (``DEFAULT_PIPELINE``).
 
 social-core's steps find the account already linked to the Google id (``social_user``),
 store the link (``associate_user``) and update names (``user_details``). These steps hold
@@ -34,6 +34,21 @@ from .exceptions import (
 )
 
 NAME_MAX = 150
+
+DEFAULT_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "django_redis_auth.social_pipeline.require_active",
+    "django_redis_auth.social_pipeline.associate_by_verified_email",
+    "django_redis_auth.social_pipeline.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    "django_redis_auth.social_pipeline.announce",
+)
 
 
 def google_verified(response: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import outages
@@ -52,7 +52,7 @@ def is_cluster(client: Any | None = None) -> bool:
     return isinstance(client if client is not None else get_client(), RedisCluster)
 
 
-def _source(name: str) -> str:
+def script_source(name: str) -> str:
     """``lua/<name>.lua``, with each ``--#include <lib>`` line replaced by
     ``lua/<lib>.lib.lua`` (Redis scripts cannot import; shared Lua is pasted in)."""
     if name not in _sources:
@@ -72,8 +72,33 @@ def script(name: str) -> Script:
     reloads it transparently after NOSCRIPT (a restarted or failed-over server)."""
     s = _scripts.get(name)
     if s is None:
-        s = _scripts[name] = get_client().register_script(_source(name))
+        s = _scripts[name] = get_client().register_script(script_source(name))
     return s
+
+
+def queue_script(pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
+    """Queue ``lua/<name>.lua`` on a pipeline as a plain EVALSHA. (redis-py's own pipeline
+    scripts cost a ``SCRIPT EXISTS`` round trip on every execute.) Run the pipeline with
+    :func:`execute_with_scripts`, which loads the script if the server lost it."""
+    s = script(name)
+    pipe.evalsha(s.sha, len(keys), *keys, *args)
+    pipe.__dict__.setdefault("_dra_scripts", []).append(s)
+
+
+def execute_with_scripts(client: Any, build: Any) -> list[Any]:
+    """``build(pipe)`` on a fresh non-transactional pipeline and execute it; after NOSCRIPT
+    (a restarted or failed-over server) load the queued scripts and run it once more (each
+    command the callers queue is idempotent)."""
+    pipe = client.pipeline(transaction=False)
+    build(pipe)
+    try:
+        return pipe.execute()
+    except NoScriptError:
+        for s in pipe.__dict__.get("_dra_scripts", []):
+            client.script_load(s.script)
+        pipe = client.pipeline(transaction=False)
+        build(pipe)
+        return pipe.execute()
 
 
 def reset() -> None:

@@ -6,7 +6,9 @@ state (see ``revocation``) before it leaves the server.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import update_last_login
@@ -16,7 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
-from . import claims, revocation, users, users_cache
+from . import claims, families, revocation, users, users_cache
 from .clients import Client
 from .exceptions import InvalidToken, TokenRevoked
 
@@ -46,7 +48,7 @@ def issue_token_pair(user: Any, client: Client | None = None) -> TokenPair:
     family (a new "device"). ``client`` describes the device that signed in."""
     refresh = RefreshToken.for_user(user)
     epoch, family = revocation.open_session(
-        users.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"])
+        users.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"]), client
     )
     refresh[claims.EPOCH_CLAIM] = epoch
     refresh[claims.FAMILY_CLAIM] = family
@@ -67,19 +69,40 @@ def parse_refresh(raw: str) -> RefreshToken:
     return token
 
 
-def rotate_refresh_token(raw: str) -> TokenPair:
+def rotate_refresh_token(raw: str, client: Client | None = None) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented token dies (rotation) and
-    presenting it again revokes its whole family (reuse detection)."""
+    presenting it again revokes its whole family (reuse detection) — except, within
+    ``REFRESH_REUSE_INTERVAL``, for the immediate predecessor of the family's live token,
+    which gets that same pair again. ``client`` is the refreshing device (its IP and user
+    agent update the device list)."""
     old = parse_refresh(raw)
     user = users_cache.get_user(claims.user_id_in(old))
     if user is None or not users.is_active(user):
         raise TokenRevoked()
+    jti = families.successor_jti(claims.of(old).jti)
+    now_ms = int(time.time() * 1000)
+    new = _successor(old, jti, now_ms)
+    minted = revocation.rotate(old, jti, int(new["exp"]), now_ms=now_ms, client=client)
+    if minted != now_ms:
+        new = _successor(old, jti, minted)
+    access = new.access_token
+    access.set_iat(at_time=new.current_time)
+    access[jwt_settings.JTI_CLAIM] = families.access_jti(jti)
+    return TokenPair(access=str(access), refresh=str(new))
+
+
+def _successor(old: RefreshToken, jti: str, minted_ms: int) -> RefreshToken:
+    """The refresh token that rotating ``old`` mints at ``minted_ms``: every claim is fixed
+    by ``old``, ``jti`` and that time, so minting it again gives the same token."""
     new = RefreshToken()
+    new.current_time = datetime.fromtimestamp(minted_ms / 1000, tz=UTC)
+    new.set_exp(from_time=new.current_time)
+    new.set_iat(at_time=new.current_time)
+    new[jwt_settings.JTI_CLAIM] = jti
     for claim, value in old.payload.items():
         if claim not in _FRESH_CLAIMS:
             new[claim] = value
-    revocation.rotate(old, str(new[jwt_settings.JTI_CLAIM]), int(new["exp"]))
-    return _pair(new)
+    return new
 
 
 def logout(access: Token, refresh: str | None = None) -> None:

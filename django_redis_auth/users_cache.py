@@ -17,16 +17,23 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import hashlib
 import json
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from . import keys, store
@@ -42,7 +49,7 @@ __all__ = [
 
 logger = logging.getLogger("django_redis_auth")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 NEVER_CACHED = frozenset({"password"})
 
 
@@ -60,31 +67,95 @@ def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in model._meta.concrete_fields if f.attname not in NEVER_CACHED)
 
 
+# Fields whose JSON value is exactly what their ``to_python`` returns (exact classes only:
+# a subclass may convert differently), so reading them back needs no conversion.
+_AS_JSON = frozenset(
+    {
+        models.AutoField,
+        models.BigAutoField,
+        models.SmallAutoField,
+        models.IntegerField,
+        models.BigIntegerField,
+        models.SmallIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveBigIntegerField,
+        models.PositiveSmallIntegerField,
+        models.BooleanField,
+        models.CharField,
+        models.EmailField,
+        models.SlugField,
+        models.TextField,
+    }
+)
+
+
+class _Layout(NamedTuple):
+    attnames: tuple[str, ...]
+    # Digest of the cached fields' names and types: an entry written before a field was
+    # added, removed, renamed or retyped is not read (the row is loaded and re-cached).
+    signature: str
+    converters: tuple[Callable[[Any], Any] | None, ...]
+    # Instances can be built by filling __dict__ (what Model.__init__ does for positional
+    # values) because nothing of the model's own runs in between (see _instance).
+    plain: bool
+
+
+def _class_attribute(model: type, name: str) -> Any:
+    for klass in model.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+@cache
+def _layout(model: type[models.Model]) -> _Layout:
+    fields = _fields(model)
+    attnames = tuple(f.attname for f in fields)
+    described = repr([(f.attname, type(f).__module__, type(f).__qualname__) for f in fields])
+    plain = (
+        model.__init__ is models.Model.__init__
+        and model.__setattr__ is models.Model.__setattr__
+        and model.from_db.__func__ is models.Model.from_db.__func__
+        and all(
+            type(_class_attribute(model, name)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
+            for name in attnames
+        )
+    )
+    return _Layout(
+        attnames=attnames,
+        signature=hashlib.sha256(described.encode()).hexdigest()[:8],
+        converters=tuple(None if type(f) in _AS_JSON else f.to_python for f in fields),
+        plain=plain,
+    )
+
+
 def serialize(user: models.Model) -> str:
-    fields = _fields(type(user))
+    """``[FORMAT_VERSION, layout signature, value, ...]``, values in ``_fields`` order: an
+    array parses faster than an object, and the signature stands in for the names."""
+    layout = _layout(type(user))
     return json.dumps(
-        {"v": FORMAT_VERSION, "f": {f.attname: getattr(user, f.attname) for f in fields}},
+        [FORMAT_VERSION, layout.signature, *(getattr(user, name) for name in layout.attnames)],
         cls=_Encoder,
         separators=(",", ":"),
     )
 
 
-@cache
-def _attnames(model: type[models.Model]) -> list[str]:
-    return [f.attname for f in _fields(model)]
-
-
 def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | None:
+    layout = _layout(model)
     try:
         data = json.loads(raw)
-        if data.get("v") != FORMAT_VERSION:
+        if (
+            type(data) is not list
+            or len(data) != len(layout.attnames) + 2
+            or data[0] != FORMAT_VERSION
+            or data[1] != layout.signature
+        ):
             return None
-        values = data["f"]
-        fields = _fields(model)
-        if len(values) != len(fields):
-            return None
-        return tuple(f.to_python(values[f.attname]) for f in fields)
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return tuple(
+            value if convert is None else convert(value)
+            for convert, value in zip(layout.converters, data[2:], strict=True)
+        )
+    except (ValueError, TypeError, AttributeError, ValidationError):
         logger.warning("Discarding unreadable cached user entry")
         return None
 
@@ -109,12 +180,32 @@ _IMMUTABLE = (
 )
 
 
+def _instance(model: type[models.Model], row: tuple[Any, ...]) -> Any:
+    """What ``Model.from_db`` returns for ``row`` (``password`` deferred), built directly
+    when the model allows it: ``Model.__init__`` would only assign each value to its plain
+    field attribute, between ``pre_init`` (so: only without receivers) and ``post_init``
+    (sent, as always: ``receivers`` uses it)."""
+    layout = _layout(model)
+    db = router.db_for_read(model)
+    if not layout.plain or pre_init.has_listeners(model):
+        return model.from_db(db, list(layout.attnames), list(row))
+    user = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = db
+    values = user.__dict__
+    values["_state"] = state
+    values.update(zip(layout.attnames, row, strict=True))
+    post_init.send(sender=model, instance=user)
+    return user
+
+
 def deserialize(raw: bytes | str) -> Any | None:
     """A user instance from its cached JSON, or ``None`` if the entry is unusable
     (another format version, or the model's fields changed since it was written).
 
-    Every call returns a fresh instance built by ``Model.from_db`` (so ``post_init`` and
-    ``_state`` are exactly as for a row read from the database)."""
+    Every call returns a fresh instance, as ``Model.from_db`` builds it (``post_init``
+    sent, ``_state`` of a row read from the database)."""
     model = get_user_model()
     memo_key = (model, raw)
     row = _ROWS.get(memo_key)
@@ -124,7 +215,7 @@ def deserialize(raw: bytes | str) -> Any | None:
             return None
         if all(isinstance(v, _IMMUTABLE) for v in row):
             _ROWS.put(memo_key, row)
-    return model.from_db(router.db_for_read(model), _attnames(model), list(row))
+    return _instance(model, row)
 
 
 def load_from_db(user_id: Any) -> Any | None:
@@ -146,12 +237,18 @@ def fill(user_id: Any, user: models.Model, version: bytes | str | None) -> bool:
     :func:`cached_version`, read before the row) — so a reader that loaded the row just
     before a change committed cannot put the old row back (a revoked ``is_staff``, say)
     for ``USER_CACHE_TTL``. Returns whether the entry was written."""
+    fill_keys, fill_args = fill_call(user_id, user, version)
     with store.guard():
-        written = store.script("fill_user")(
-            keys=[keys.cached_user_version(user_id), keys.cached_user(user_id)],
-            args=[version or "", serialize(user), int(auth_settings.USER_CACHE_TTL)],
-        )
+        written = store.script("fill_user")(keys=fill_keys, args=fill_args)
     return bool(written)
+
+
+def fill_call(user_id: Any, user: models.Model, version: bytes | str | None) -> tuple[list, list]:
+    """KEYS and ARGV of ``fill_user.lua`` for :func:`fill` (and its async twin)."""
+    return (
+        [keys.cached_user_version(user_id), keys.cached_user(user_id)],
+        [version or "", serialize(user), int(auth_settings.USER_CACHE_TTL)],
+    )
 
 
 _UNFETCHED: Any = object()

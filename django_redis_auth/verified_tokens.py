@@ -31,25 +31,14 @@ from __future__ import annotations
 import math
 import time
 
-from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import claims
+from . import claims, token_validation
 from .conf import auth_settings, on_change
 from .memo import BoundedMemo
 
 _SCALARS = (str, int, float, bool, type(None))
-# Checks of simplejwt's Token that a remembered token skips; a class overriding any of them
-# has checks of its own, which must run on every request.
-_REPLAYED = (
-    "__init__",
-    "verify",
-    "check_exp",
-    "verify_token_type",
-    "get_token_backend",
-    "token_backend",
-)
 # Tokens this close to their end are validated in full, so the expiry error is simplejwt's.
 _MARGIN = 1.0
 # Real access tokens are a few hundred bytes; a longer header is not worth a memo slot.
@@ -85,7 +74,7 @@ def remember(raw: bytes | str, token: Token) -> None:
         _memo.max_entries = size
     if size <= 0 or not isinstance(raw, bytes | str) or len(raw) > _MAX_BYTES:
         return
-    if not _replayable(token):
+    if token_validation.plain_backend(type(token), token) is None:
         return
     payload = token.payload
     if not all(isinstance(value, _SCALARS) for value in payload.values()):
@@ -94,23 +83,6 @@ def remember(raw: bytes | str, token: Token) -> None:
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
     _memo.put(raw, (type(token), dict(payload), claims.accepted_until(token) - _MARGIN))
-
-
-def _replayable(token: Token) -> bool:
-    cls = type(token)
-    if any(getattr(cls, name) is not getattr(Token, name) for name in _REPLAYED):
-        return False
-    from rest_framework_simplejwt import state
-
-    backend = token.get_token_backend()
-    # simplejwt's own backend instance of simplejwt's own class: a per-tenant backend or a
-    # subclass (installed as state.token_backend to pick keys by key id, say) chooses keys
-    # its own way, and may withdraw one. No JWKS either: the issuer can withdraw its keys.
-    return (
-        backend is state.token_backend
-        and type(backend) is TokenBackend
-        and getattr(backend, "jwks_client", None) is None
-    )
 
 
 def clear() -> None:

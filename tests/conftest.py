@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from django_redis_auth import outages, store, verified_tokens
+from django_redis_auth import async_store, outages, store, verified_tokens
 from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
@@ -71,11 +71,13 @@ def _service_problems() -> list[str]:
 def _clean_redis():
     """Every test starts with an empty Redis, the default client and no remembered tokens."""
     store.reset()
+    async_store.reset()
     verified_tokens.clear()
     outages.reset()
     store.get_client().flushdb()
     yield
     store.reset()
+    async_store.reset()
 
 
 @pytest.fixture
@@ -125,6 +127,12 @@ def user(make_user):
 
 
 @pytest.fixture
+def twofa_user(make_user):
+    """alice@example.com with the emailed second factor on."""
+    return make_user(otp_required=True)
+
+
+@pytest.fixture
 def login(api, password):
     """POST login/ and return the token pair (asserts success)."""
 
@@ -146,3 +154,42 @@ def bearer():
         return client
 
     return make
+
+
+def drf_request(access: str):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    return Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
+
+
+@pytest.fixture(params=["sync", "async"])
+def authenticate(request):
+    """``authenticate(access)`` -> ``(user, token)`` through ``RedisJWTAuthentication``, or
+    through ``AsyncRedisJWTAuthentication`` awaited on an event loop (as adrf awaits it):
+    tests taking this fixture run on both paths."""
+    from asgiref.sync import async_to_sync
+
+    from django_redis_auth.async_auth import AsyncRedisJWTAuthentication
+    from django_redis_auth.authentication import RedisJWTAuthentication
+
+    if request.param == "sync":
+        return lambda access: RedisJWTAuthentication().authenticate(drf_request(access))
+    return lambda access: async_to_sync(AsyncRedisJWTAuthentication().authenticate)(
+        drf_request(access)
+    )
+
+
+# The same "who am I" answer through each way of authenticating: DRF (sync), adrf's async
+# view, django-ninja's sync and async bearers (tests/async_views.py).
+ME_PATHS = {
+    "drf": "/auth/me/",
+    "adrf-async": "/async/me/",
+    "ninja": "/ninja/me",
+    "ninja-async": "/ninja/async-me",
+}
+
+
+@pytest.fixture(params=list(ME_PATHS))
+def me_path(request):
+    return ME_PATHS[request.param]

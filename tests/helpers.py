@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import redis
+import redis.asyncio
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.request import Request
@@ -34,10 +35,24 @@ def dead_redis() -> redis.Redis:
     )
 
 
+def dead_async_redis() -> redis.asyncio.Redis:
+    """``ASYNC_REDIS_CLIENT_FACTORY`` for the same dead Redis (the async path)."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return redis.asyncio.Redis(
+        host="127.0.0.1", port=DEAD_PORT, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+
+
 @contextlib.contextmanager
 def redis_down(**changes: Any) -> Iterator[None]:
-    """The package's client points at a Redis that refuses connections."""
-    with override_package(REDIS_CLIENT_FACTORY="tests.helpers.dead_redis", **changes):
+    """The package's clients (sync and async) point at a Redis that refuses connections."""
+    with override_package(
+        REDIS_CLIENT_FACTORY="tests.helpers.dead_redis",
+        ASYNC_REDIS_CLIENT_FACTORY="tests.helpers.dead_async_redis",
+        **changes,
+    ):
         yield
 
 

@@ -103,6 +103,8 @@ SIMPLE_JWT = {
 DJANGO_REDIS_AUTH = {
     # Synchronous delivery so tests read mail.outbox right after the request.
     "EMAIL_SENDER": "django_redis_auth.senders.send_now",
+    # The async path on the same Redis, counting round trips (tests/redis_counting.py).
+    "ASYNC_REDIS_CLIENT_FACTORY": "tests.redis_counting.async_client",
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "auth@example.com"

@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import AccessToken
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +36,46 @@ def test_manager_normalises_and_requires_email(db):
         User.objects.create_user("", "x")
     su = User.objects.create_superuser("root@example.com", "pw-long-enough-1")
     assert su.is_staff and su.is_superuser and su.email_verified
+
+
+def test_change_page_lists_live_sessions_and_signs_one_out(client, make_user, login, bearer):
+    admin_user = make_user(email="admin@example.com", is_staff=True, is_superuser=True)
+    make_user(email="bob@example.com")
+    laptop = login(email="bob@example.com")
+    phone = login(email="bob@example.com")
+    client.force_login(admin_user)
+    bob = get_user_model().objects.get(email="bob@example.com")
+    page = client.get(f"/admin/django_redis_auth/user/{bob.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Signed-in sessions" in body and body.count('value="Sign out"') == 2
+    family = AccessToken(laptop["access"])["fam"]
+    url = f"/admin/django_redis_auth/user/{bob.pk}/sessions/{family}/revoke/"
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 302
+    assert bearer(laptop["access"]).get("/auth/me/").status_code == 401
+    assert bearer(phone["access"]).get("/auth/me/").status_code == 200
+    page = client.get(f"/admin/django_redis_auth/user/{bob.pk}/change/")
+    assert page.content.decode().count('value="Sign out"') == 1
+
+
+def test_sign_out_everywhere_action(client, make_user, login, bearer):
+    admin_user = make_user(email="admin@example.com", is_staff=True, is_superuser=True)
+    make_user(email="bob@example.com")
+    make_user(email="carol@example.com")
+    bob, carol = login(email="bob@example.com"), login(email="carol@example.com")
+    admin_pair = login(email="admin@example.com")
+    client.force_login(admin_user)
+    User = get_user_model()
+    chosen = User.objects.filter(email__in=["bob@example.com", "carol@example.com"])
+    response = client.post(
+        "/admin/django_redis_auth/user/",
+        {"action": "sign_out_everywhere", "_selected_action": [u.pk for u in chosen]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Signed 2 users out of every device." in response.content.decode()
+    for pair in (bob, carol):
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+    assert bearer(admin_pair["access"]).get("/auth/me/").status_code == 200

@@ -6,13 +6,12 @@ from django.contrib.auth import get_user_model
 from django_redis_auth import keys, users_cache
 from django_redis_auth.memo import BoundedMemo
 from django_redis_auth.tokens import issue_token_pair
-from tests.helpers import authenticate
 
 pytestmark = pytest.mark.django_db
 
 
 def test_warm_request_is_one_round_trip_and_zero_queries(
-    user, round_trips, django_assert_num_queries
+    authenticate, user, round_trips, django_assert_num_queries
 ):
     pair = issue_token_pair(user)
     authenticate(pair.access)  # warms the user cache (and the connection)
@@ -24,18 +23,20 @@ def test_warm_request_is_one_round_trip_and_zero_queries(
 
 
 def test_http_request_is_one_round_trip_and_zero_queries(
-    user, bearer, round_trips, django_assert_num_queries
+    user, bearer, me_path, round_trips, django_assert_num_queries
 ):
     client = bearer(issue_token_pair(user).access)
-    client.get("/auth/me/")
+    client.get(me_path)
     with round_trips() as rt, django_assert_num_queries(0):
-        response = client.get("/auth/me/")
-    assert response.status_code == 200
+        response = client.get(me_path)
+    assert response.status_code == 200, response.content
+    assert response.json()["email"] == user.email
     assert rt.count == 1
+    assert rt.commands == [b"MGET"]
 
 
 def test_cold_cache_loads_from_db_once_then_serves_from_redis(
-    user, round_trips, django_assert_num_queries
+    authenticate, user, round_trips, django_assert_num_queries
 ):
     pair = issue_token_pair(user)
     with django_assert_num_queries(1), round_trips() as rt:
@@ -46,7 +47,7 @@ def test_cold_cache_loads_from_db_once_then_serves_from_redis(
         authenticate(pair.access)
 
 
-def test_cached_user_is_a_real_instance_without_password(user, redis_client):
+def test_cached_user_is_a_real_instance_without_password(authenticate, user, redis_client):
     pair = issue_token_pair(user)
     authenticate(pair.access)
     raw = redis_client.get(keys.cached_user(user.pk))
@@ -74,7 +75,7 @@ def test_no_password_hash_anywhere_in_redis(user, login, bearer, redis_client):
             assert b"pbkdf2" not in value and b"md5$" not in value
 
 
-def test_saving_a_cached_user_never_blanks_the_password(user, password):
+def test_saving_a_cached_user_never_blanks_the_password(authenticate, user, password):
     pair = issue_token_pair(user)
     authenticate(pair.access)
     cached, _ = authenticate(pair.access)
@@ -85,7 +86,7 @@ def test_saving_a_cached_user_never_blanks_the_password(user, password):
     assert fresh.check_password(password)
 
 
-def test_save_invalidates_cache(user, bearer, redis_client):
+def test_save_invalidates_cache(authenticate, user, bearer, redis_client):
     client = bearer(issue_token_pair(user).access)
     client.get("/auth/me/")
     assert redis_client.exists(keys.cached_user(user.pk))
@@ -111,7 +112,7 @@ def test_invalidation_also_runs_after_commit(
 
 
 def test_a_reader_holding_a_row_from_before_a_change_cannot_put_it_back(
-    make_user, redis_client, monkeypatch
+    authenticate, make_user, redis_client, monkeypatch
 ):
     """Reader R loads the row, writer W removes is_staff and invalidates, then R refills:
     the refill must not land, or the revoked privilege would live for USER_CACHE_TTL."""
@@ -151,7 +152,7 @@ def test_delete_invalidates_cache(user, bearer, redis_client):
     assert not redis_client.exists(keys.cached_user(user.pk))
 
 
-def test_stale_cache_format_is_ignored(user, redis_client, django_assert_num_queries):
+def test_stale_cache_format_is_ignored(authenticate, user, redis_client, django_assert_num_queries):
     pair = issue_token_pair(user)
     redis_client.set(keys.cached_user(user.pk), b'{"v":0,"f":{}}')
     with django_assert_num_queries(1):
@@ -162,7 +163,7 @@ def test_stale_cache_format_is_ignored(user, redis_client, django_assert_num_que
     assert cached.pk == user.pk
 
 
-def test_each_request_gets_its_own_user_instance(user):
+def test_each_request_gets_its_own_user_instance(authenticate, user):
     pair = issue_token_pair(user)
     authenticate(pair.access)  # fills the cache
     first, _ = authenticate(pair.access)
@@ -198,15 +199,69 @@ def test_parsed_rows_memo_is_bounded_and_skips_mutable_values(user, monkeypatch)
     assert len(users_cache._ROWS) == 0
 
 
-def test_deleted_user_token_is_refused(user, bearer):
+def test_deleted_user_token_is_refused(user, bearer, me_path):
     pair = issue_token_pair(user)
     get_user_model().objects.filter(pk=user.pk).delete()  # queryset delete: signals still fire
-    assert bearer(pair.access).get("/auth/me/").status_code == 401
+    response = bearer(pair.access).get(me_path)
+    assert response.status_code == 401
+    assert set(response.json()) == {"detail", "code"}
 
 
-def test_bad_tokens_are_401_json(bearer, api):
+def test_bad_tokens_are_401_json(bearer, api, me_path):
     for header in ["Bearer", "Bearer a b", "Bearer not.a.jwt"]:
         api.credentials(HTTP_AUTHORIZATION=header)
-        response = api.get("/auth/me/")
+        response = api.get(me_path)
         assert response.status_code == 401
         assert set(response.json()) == {"detail", "code"}
+
+
+def test_cached_user_is_built_exactly_as_from_db_builds_it(user):
+    from django.db.models.signals import post_init
+
+    received = []
+
+    def receiver(sender, instance, **kwargs):
+        received.append(instance)
+
+    raw = users_cache.serialize(user)
+    post_init.connect(receiver, sender=get_user_model())
+    try:
+        built = users_cache.deserialize(raw)
+    finally:
+        post_init.disconnect(receiver, sender=get_user_model())
+    reference = get_user_model().objects.defer("password").get(pk=user.pk)
+
+    def fields(instance):
+        return {k: v for k, v in instance.__dict__.items() if k != "_state"}
+
+    assert fields(built) == fields(reference)
+    assert built.get_deferred_fields() == reference.get_deferred_fields() == {"password"}
+    assert (built._state.adding, built._state.db) == (False, "default")
+    assert received and received[-1] is built  # post_init is sent, as Model.__init__ sends it
+
+
+def test_cached_user_honours_pre_init_receivers(user):
+    from django.db.models.signals import pre_init
+
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender)
+
+    raw = users_cache.serialize(user)
+    pre_init.connect(receiver, sender=get_user_model())
+    try:
+        built = users_cache.deserialize(raw)
+    finally:
+        pre_init.disconnect(receiver, sender=get_user_model())
+    assert seen == [get_user_model()]  # Model.__init__ ran (through from_db)
+    assert built.pk == user.pk and built.get_deferred_fields() == {"password"}
+
+
+def test_an_entry_written_for_other_fields_is_not_read(user, monkeypatch):
+    raw = users_cache.serialize(user)
+    layout = users_cache._layout(get_user_model())
+    monkeypatch.setattr(
+        users_cache, "_layout", lambda model: layout._replace(signature="0" * 8)
+    )  # as after a migration renamed or retyped a field
+    assert users_cache.deserialize(raw) is None

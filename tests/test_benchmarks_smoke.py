@@ -86,8 +86,10 @@ def test_every_benchmark_section_runs():
     for heading in (
         "## 1. Per-request authentication cost",
         "## 2. One-time codes: issue and verify",
-        "## 3. Scale: cost as revoked tokens accumulate",
-        "## 4. End to end: GET /auth/me/ through gunicorn",
+        "## 3. Scale: cost as revoked tokens and cached users accumulate",
+        "### Ours: cost vs users in the user cache",
+        "## 4. End to end: GET /auth/me/ through gunicorn and uvicorn",
+        "## 5. Signed-in sessions: memory per session, listing and refresh",
         "### Targets",
     ):
         assert heading in output
@@ -95,9 +97,13 @@ def test_every_benchmark_section_runs():
         "simplejwt + DB blacklist check",
         "naive Redis EXISTS + user from Postgres",
         "ours: RedisJWTAuthentication (warm user cache)",
+        "floor: PyJWT decode + MGET of the request's keys + json.loads of the cached row",
+        "ours: many users (",
+        "GET /bench/me-async/",
         "django-otp EmailDevice: load + verify_token",
         "Postgres table: select for update + update",
         "code hash (digest, attempts)",
+        "family key with its record (MEMORY USAGE)",
         "GET /bench/me-simplejwt/",
     ):
         assert row in output

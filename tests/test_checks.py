@@ -46,6 +46,17 @@ def test_missing_auth_class_and_plain_simplejwt_class():
         assert {"django_redis_auth.W002", "django_redis_auth.W003"} <= ids()
 
 
+def test_async_class_as_a_default_authentication_class_warns():
+    with override_settings(
+        REST_FRAMEWORK={
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "django_redis_auth.async_auth.AsyncRedisJWTAuthentication"
+            ]
+        }
+    ):
+        assert "django_redis_auth.W006" in ids()
+
+
 def test_conflicting_simplejwt_lifetimes():
     with override_settings(
         SIMPLE_JWT={
@@ -103,7 +114,7 @@ def test_simplejwt_check_revoke_token_warns(settings):
     assert "django_redis_auth.W005" in {m.id for m in checks.check_simplejwt(None)}
 
 
-# --- W006: an evicting maxmemory-policy (a deploy check: it asks the configured Redis) -------
+# --- W007: an evicting maxmemory-policy (a deploy check: it asks the configured Redis) -------
 
 
 def deploy_ids():
@@ -168,21 +179,21 @@ def policy(settings):
 def test_evicting_policies_warn_with_the_consequence(policy, value, warns):
     policy.policy = value
     messages = [
-        m for m in run_checks(include_deployment_checks=True) if m.id == "django_redis_auth.W006"
+        m for m in run_checks(include_deployment_checks=True) if m.id == "django_redis_auth.W007"
     ]
     assert bool(messages) is warns
     if warns:
         (message,) = messages
         assert value in message.msg and "Rate limits" in message.msg
         assert "noeviction" in message.hint
-    assert "django_redis_auth.W006" not in ids()  # not an ordinary check: it needs the network
+    assert "django_redis_auth.W007" not in ids()  # not an ordinary check: it needs the network
 
 
 def test_falls_back_to_info_memory_and_skips_silently_when_neither_is_allowed(policy):
     policy.policy, policy.config = "allkeys-lru", False
-    assert "django_redis_auth.W006" in deploy_ids()
+    assert "django_redis_auth.W007" in deploy_ids()
     policy.info_allowed = False
-    assert "django_redis_auth.W006" not in deploy_ids()
+    assert "django_redis_auth.W007" not in deploy_ids()
 
 
 def test_skips_silently_when_redis_is_down(settings):
@@ -192,7 +203,7 @@ def test_skips_silently_when_redis_is_down(settings):
             "REDIS_CLIENT_FACTORY": "tests.helpers.dead_redis",
         }
     ):
-        assert "django_redis_auth.W006" not in deploy_ids()
+        assert "django_redis_auth.W007" not in deploy_ids()
 
 
 @pytest.mark.real
@@ -212,4 +223,4 @@ def test_reads_a_real_servers_policy(settings, args, warns):
     with RedisServer(args=args) as server:
         caches = {"default": {**settings.CACHES["default"], "LOCATION": server.url(0)}}
         with override_settings(CACHES=caches):
-            assert ("django_redis_auth.W006" in deploy_ids()) is warns
+            assert ("django_redis_auth.W007" in deploy_ids()) is warns

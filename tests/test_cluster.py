@@ -78,6 +78,7 @@ def user_keys(user_id: object) -> list[str]:
     return [
         keys.epoch(user_id),
         keys.family(user_id, "some-family"),
+        keys.session_index(user_id),
         keys.revoked_jti(user_id, "some-jti"),
         keys.cached_user(user_id),
     ]
@@ -255,6 +256,26 @@ def test_password_change_revokes_every_session(user, login, bearer):
         assert bearer(pair["access"]).get("/auth/me/").status_code == 401
     fresh = login(pw="a brand new passphrase 42")
     assert bearer(fresh["access"]).get("/auth/me/").status_code == 200
+
+
+def test_device_list_and_sign_outs_on_cluster(api, user, login, bearer, password):
+    a, b, c = login(), login(), login()
+    client = bearer(c["access"])
+    listed = client.get("/auth/sessions/").json()
+    assert len(listed) == 3 and sum(e["current"] for e in listed) == 1
+    family = next(e["id"] for e in listed if not e["current"])
+    assert client.delete(f"/auth/sessions/{family}/").status_code == 204
+    assert client.post("/auth/sessions/revoke-others/").status_code == 204
+    for pair in (a, b):
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 401
+    assert [e["current"] for e in client.get("/auth/sessions/").json()] == [True]
+    changed = client.post(
+        "/auth/password/change/",
+        {"current_password": password, "new_password": "a brand new passphrase 42"},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert bearer(changed.json()["access"]).get("/auth/me/").status_code == 200
 
 
 def test_whole_cluster_down_is_503_then_recovers(api, cluster, user, login, bearer, password):

@@ -1,7 +1,7 @@
 """Redis at ``maxmemory`` (guarantee 6, docs/deployment.md): with ``noeviction`` every write
 path answers 503 ``auth_unavailable`` and leaves nothing half-written — not in Redis, not in
 the database — while reads keep working; freeing memory brings everything back without a
-restart. (With an evicting policy, check W006 warns: see test_checks.py and the fault suite.)
+restart. (With an evicting policy, check W007 warns: see test_checks.py and the fault suite.)
 
 Runs against a throwaway redis-server of its own (it changes ``maxmemory``)."""
 
@@ -80,6 +80,9 @@ def test_every_write_path_is_503_with_nothing_half_written(
     assert api.post(
         "/auth/otp/", {"email": pending.email, "purpose": "email_verification"}, format="json"
     ).status_code in (202, 429)
+    login()  # a second device, for "sign out other devices" to have one to sign out
+    devices = client.get("/auth/sessions/").json()
+    device_id = (devices["results"] if isinstance(devices, dict) else devices)[0]["id"]
     sent = len(mail.outbox)
     rows = list(User.objects.order_by("pk").values_list("pk", "password", "email_verified"))
 
@@ -134,8 +137,27 @@ def test_every_write_path_is_503_with_nothing_half_written(
         "refresh": api.post("/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json"),
         "logout": client.post("/auth/logout/", {"refresh": pair["refresh"]}, format="json"),
         "logout all": client.post("/auth/logout/all/"),
+        "password change": client.post(
+            "/auth/password/change/",
+            {"current_password": password, "new_password": new_password},
+            format="json",
+        ),
+        "2fa enable": client.post("/auth/2fa/email/enable/", {}, format="json"),
+        "sign out a device": client.delete(f"/auth/sessions/{device_id}/"),
+        "sign out other devices": client.post("/auth/sessions/revoke-others/"),
+        "email change": client.post(
+            "/auth/email/change/",
+            {"new_email": "alice.new@example.com", "password": password},
+            format="json",
+        ),
+        "account delete": client.post(
+            "/auth/account/delete/", {"password": password}, format="json"
+        ),
     }
-    answers = {name: (r.status_code, r.json().get("code")) for name, r in writes.items()}
+    answers = {
+        name: (r.status_code, r.json().get("code") if r.content else None)
+        for name, r in writes.items()
+    }
     assert answers == dict.fromkeys(writes, (503, "auth_unavailable"))
     # Reads still work at full memory, for an uncached user too (served without a refill).
     assert client.get("/auth/me/").status_code == 200

@@ -12,7 +12,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-from django_redis_auth import verified_tokens
+from django_redis_auth import token_validation, verified_tokens
 from django_redis_auth.tokens import issue_token_pair
 from tests.helpers import authenticate
 
@@ -29,15 +29,24 @@ def refusal(access: str) -> tuple[str, object]:
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """How many times simplejwt checked a signature."""
+    """How many times a signature was checked: by simplejwt's backend (PyJWT), or by
+    token_validation's HMAC check when it accepted the token."""
     calls = []
     real = TokenBackend.decode
+    real_hmac = token_validation._hmac_payload
 
     def counting(self, token, verify=True):
         calls.append(token)
         return real(self, token, verify)
 
+    def counting_hmac(raw, backend):
+        payload = real_hmac(raw, backend)
+        if payload is not None:
+            calls.append(raw)
+        return payload
+
     monkeypatch.setattr(TokenBackend, "decode", counting)
+    monkeypatch.setattr(token_validation, "_hmac_payload", counting_hmac)
     return calls
 
 
@@ -75,12 +84,12 @@ def test_each_request_gets_its_own_payload(user):
         token.payload["extra"] = "x"
 
 
-def test_a_remembered_token_is_refused_once_revoked(user, login, bearer):
+def test_a_remembered_token_is_refused_once_revoked(user, login, bearer, me_path):
     pair = login()
     client = bearer(pair["access"])
-    assert client.get("/auth/me/").status_code == 200
+    assert client.get(me_path).status_code == 200
     assert client.post("/auth/logout/").status_code in (200, 204)
-    response = client.get("/auth/me/")
+    response = client.get(me_path)
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
 

@@ -1,3 +1,12 @@
+from .account import (
+    AccountDeleteView,
+    EmailChangeConfirmView,
+    EmailChangeView,
+    PasswordChangeView,
+    SecondFactorConfirmView,
+    SecondFactorDisableView,
+    SecondFactorEnableView,
+)
 from .codes import (
     EmailVerifyView,
     LoginVerifyView,
@@ -6,18 +15,29 @@ from .codes import (
     RequestCodeView,
     SignupView,
 )
+from .devices import DeviceListView, DeviceView, RevokeOtherDevicesView
 from .sessions import LoginView, LogoutAllView, LogoutView, MeView, TokenRefreshView
 
 __all__ = [
+    "AccountDeleteView",
+    "DeviceListView",
+    "DeviceView",
+    "EmailChangeConfirmView",
+    "EmailChangeView",
     "EmailVerifyView",
     "LoginVerifyView",
     "LoginView",
     "LogoutAllView",
     "LogoutView",
     "MeView",
+    "PasswordChangeView",
     "PasswordResetConfirmView",
     "PasswordResetView",
     "RequestCodeView",
+    "RevokeOtherDevicesView",
+    "SecondFactorConfirmView",
+    "SecondFactorDisableView",
+    "SecondFactorEnableView",
     "SignupView",
     "TokenRefreshView",
 ]

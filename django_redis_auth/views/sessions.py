@@ -34,7 +34,8 @@ class TokenRefreshView(PublicAPIView):
     serializer_class = RefreshSerializer
 
     def post(self, request: Request) -> Response:
-        return Response(tokens.rotate_refresh_token(self.validated()["refresh"]).as_dict())
+        pair = tokens.rotate_refresh_token(self.validated()["refresh"], client_of(request))
+        return Response(pair.as_dict())
 
 
 class LogoutView(AuthenticatedAPIView):
@@ -65,3 +66,10 @@ class MeView(AuthenticatedAPIView):
 
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(request.user).data)
+
+    def patch(self, request: Request) -> Response:
+        """Profile fields → the updated user (read-only fields are ignored)."""
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)

@@ -19,7 +19,12 @@ from django_redis_auth.purposes import Purpose
 # (pattern on the part after the hash tag, label). Unknown keys are listed unlabelled.
 LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"epoch"), "session epoch: every token must carry it (logout all replaces it)"),
-    (re.compile(r"fam:.+"), "one session (device): its live refresh token, or revoked"),
+    (
+        re.compile(r"fam:.+"),
+        "one session (device): its record (live refresh token's digest, "
+        "created, last refresh, coarsened IP, user agent), or revoked",
+    ),
+    (re.compile(r"fams"), "the user's sessions by expiry: the device list without SCAN"),
     (re.compile(r"jti:.+"), "one revoked token, kept until it would have expired"),
     (re.compile(r"user"), "cached user row (never the password hash)"),
     (re.compile(r"uver"), "user-cache version: a refill lands only if unchanged"),

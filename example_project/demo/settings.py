@@ -211,6 +211,9 @@ DJANGO_REDIS_AUTH = {
     # Dotted path to a zero-argument callable returning a redis-py client (Redis Cluster);
     # None uses django_redis.get_redis_connection(CACHE_ALIAS).
     "REDIS_CLIENT_FACTORY": None,
+    # The same for the async path (redis.asyncio; docs/async.md); None derives it from the
+    # synchronous client's connection settings.
+    "ASYNC_REDIS_CLIENT_FACTORY": None,
     # One-time codes: digits, lifetime in seconds, wrong guesses before the code is destroyed.
     "CODE_LENGTH": 6,
     "CODE_TTL": 600,
@@ -265,6 +268,16 @@ DJANGO_REDIS_AUTH = {
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (0 = check every time).
     "VERIFIED_TOKEN_MEMO": 4096,
+    # Seconds in which refreshing with the previous refresh token again returns the same
+    # new pair (two tabs refreshing at once) instead of signing the session out. 0 = strict.
+    "REFRESH_REUSE_INTERVAL": 0,
+    # The device list (sessions/) keeps client IPs cut to these prefixes and user agents
+    # cut to this many characters.
+    "SESSION_IPV4_PREFIX": 24,
+    "SESSION_IPV6_PREFIX": 48,
+    "SESSION_USER_AGENT_MAX": 64,
+    # account/delete/: "delete" the row, or "deactivate" it.
+    "ACCOUNT_DELETION": "delete",
     # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
     "FAIL_OPEN": False,
     # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,

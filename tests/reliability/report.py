@@ -38,7 +38,7 @@ LEGEND = """
 Reading the figures: `answers` are HTTP status + error code by count; *resurrected* counts
 revoked tokens accepted again (access on `me/`, refresh rotated) and must be 0; *limits reset*
 reports whether a rate limit or resend cooldown was lost (by design after FLUSHALL, and the
-reason check `django_redis_auth.W006` warns about evicting policies); *mail lost silently*
+reason check `django_redis_auth.W007` warns about evicting policies); *mail lost silently*
 counts emails neither delivered nor counted as failed/unsent in the log (must be 0).
 
 What the deployment knobs mean for these numbers: [deployment.md](deployment.md) (timeouts,

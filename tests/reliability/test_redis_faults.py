@@ -255,16 +255,16 @@ def test_maxmemory_allkeys_lru_evicts_limits_but_never_revives_a_token(stack, re
         client.config_set("maxmemory", 0)
         client.config_set("maxmemory-policy", "noeviction")
         client.flushall()
-    assert "django_redis_auth.W006" in warning
+    assert "django_redis_auth.W007" in warning
     assert back == 0
     assert live_after.status in (200, 401)
     report.add(
         "Redis at maxmemory, `allkeys-lru`",
         "a resend cooldown running, then 4 MB of junk into a Redis capped 512 KB above its use",
-        "revocation safe (missing keys refuse); limits evicted: check W006 warns about this policy",
+        "revocation safe (missing keys refuse); limits evicted: check W007 warns about this policy",
         app_keys=f"{app_keys_before} -> {app_keys_after}",
         limits_reset="yes (cooldown evicted: 202 again)" if limit_reset else "no",
         revoked_tokens_resurrected=back,
         live_session_after=live_after.status,
-        check_w006="warned" if "W006" in warning else "silent",
+        check_w007="warned" if "W007" in warning else "silent",
     )
