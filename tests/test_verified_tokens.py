@@ -12,7 +12,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-from django_redis_auth import token_validation, verified_tokens
+from django_redis_auth import verified_tokens
 from django_redis_auth.tokens import issue_token_pair
 from tests.helpers import authenticate
 
@@ -29,24 +29,15 @@ def refusal(access: str) -> tuple[str, object]:
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """How many times a signature was checked: by simplejwt's backend (PyJWT), or by
-    token_validation's HMAC check when it accepted the token."""
+    """How many times a signature was checked by simplejwt's backend (PyJWT)."""
     calls = []
     real = TokenBackend.decode
-    real_hmac = token_validation._hmac_payload
 
     def counting(self, token, verify=True):
         calls.append(token)
         return real(self, token, verify)
 
-    def counting_hmac(raw, backend):
-        payload = real_hmac(raw, backend)
-        if payload is not None:
-            calls.append(raw)
-        return payload
-
     monkeypatch.setattr(TokenBackend, "decode", counting)
-    monkeypatch.setattr(token_validation, "_hmac_payload", counting_hmac)
     return calls
 
 
