@@ -19,7 +19,8 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake test-real lint format bench clean
+.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake test-real \
+	test-reliability reliability lint format bench clean
 .PHONY: docs dist matrix
 
 help:
@@ -33,6 +34,7 @@ help:
 	@echo "make docs       the docs site (mkdocs build --strict) into site/"
 	@echo "make dist       wheel + sdist into dist/, checked with twine"
 	@echo "make matrix     the unit pass on Django 5.2/Py3.11, 6.0/Py3.12, 6.1/Py3.13 (tox)"
+	@echo "make reliability  run the fault suite and rewrite docs/reliability.md"
 
 # The virtualenv, (re)installed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -109,7 +111,17 @@ test-real: venv
 	$(SERVICES) || test -z "$$CI"
 	DRA_TEST_BACKEND=real $(BIN)/pytest -q
 
-test: lint docs test-fake test-real
+# The fault suite (tests/reliability, about 3 minutes): gunicorn + its own Redis, Postgres
+# database and SMTP peers, which it breaks. Same service rules as test-real.
+test-reliability: venv
+	$(SERVICES) || test -z "$$CI"
+	DRA_TEST_BACKEND=real $(BIN)/pytest -q -m reliability tests/reliability
+
+test: lint docs test-fake test-real test-reliability
+
+# The same suite, and docs/reliability.md rewritten from its figures.
+reliability: venv services
+	$(BIN)/python tests/reliability/report.py
 
 # The docs site; --strict turns every warning (broken link, page missing from the nav) into
 # a failure.
@@ -131,5 +143,5 @@ bench: venv services
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache
+	rm -rf example_project/db.sqlite3 example_project/staticfiles .pytest_cache .ruff_cache .hypothesis
 	rm -rf example_project/mailbox artifacts site dist

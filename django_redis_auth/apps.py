@@ -8,10 +8,11 @@ class DjangoRedisAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers
+        from . import checks, outages, receivers
 
         checks.register()
         receivers.connect()
+        outages.connect()
         try:
             import drf_spectacular  # noqa: F401  (the optional [openapi] extra)
         except ImportError:

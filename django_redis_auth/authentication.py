@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from . import revocation, token_validation, users_cache, verified_tokens
 from .conf import auth_settings
-from .exceptions import AuthUnavailable, UserInactive, UserNotFound
+from .exceptions import AuthUnavailable, InvalidToken, UserInactive, UserNotFound
 
 __all__ = [
     "RedisJWTAuthentication",
@@ -37,7 +37,12 @@ class RedisJWTAuthentication(JWTAuthentication):
             # simplejwt's own checks in one decode; its full path for anything else.
             token = token_validation.validate(raw_token)
             if token is None:
-                token = super().get_validated_token(raw_token)
+                try:
+                    token = super().get_validated_token(raw_token)
+                except (OverflowError, ValueError, OSError) as exc:
+                    # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or
+                    # past year 9999) overflows there instead of raising its TokenError.
+                    raise InvalidToken() from exc
             revocation.claims(token)  # refuse tokens minted elsewhere with the same key
             verified_tokens.remember(raw_token, token)
         return token

@@ -28,6 +28,12 @@ class Messages:
     LIFETIMES = "ACCESS_TOKEN_LIFETIME is longer than REFRESH_TOKEN_LIFETIME."
     BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist is installed."
     REVOKE_TOKEN_CLAIM = "SIMPLE_JWT['CHECK_REVOKE_TOKEN'] has no effect with django_redis_auth."
+    EVICTION = (
+        "Redis maxmemory-policy is {!r}: at maxmemory Redis evicts this app's keys{}. Rate "
+        "limits and resend cooldowns are then reset (a capped client or address gets codes "
+        "again), pending codes and second-factor logins vanish, and live sessions are signed "
+        "out (revocation stays safe: a missing key refuses the token)."
+    )
     GOOGLE_EXTRA_MISSING = (
         "Google sign-in is configured (SOCIAL_AUTH_GOOGLE_OAUTH2_KEY or GOOGLE_EXTRA_AUDIENCES) "
         "but its packages are not installed: google/* answers 404 provider_not_configured."
@@ -37,6 +43,11 @@ class Messages:
 
 
 class Hints:
+    EVICTION = (
+        "Set maxmemory-policy noeviction (redis.conf, or CONFIG SET): at maxmemory Redis then "
+        "refuses writes and the app answers 503 auth_unavailable with nothing half-written. "
+        "Size maxmemory for the live sessions and codes (docs/deployment.md)."
+    )
     SETTINGS_INVALID = "Fix the DJANGO_REDIS_AUTH dict in settings.py."
     NOT_REDIS = (
         "Point CACHES[alias]['BACKEND'] at 'django_redis.cache.RedisCache', set "
@@ -181,6 +192,43 @@ def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return errors
 
 
+def maxmemory_policy() -> str | None:
+    """The Redis server's ``maxmemory-policy``: ``CONFIG GET``, else ``INFO memory`` (managed
+    Redis often disables CONFIG), else ``None`` (neither allowed, or Redis unreachable)."""
+    from . import store
+
+    try:
+        client = store.get_client()
+    except Exception:
+        return None
+    try:
+        value = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except Exception:
+        try:
+            value = client.info("memory").get("maxmemory_policy")
+        except Exception:
+            return None
+    return store.decode(value) if isinstance(value, bytes | str) else None
+
+
+def check_eviction(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Deploy check (it asks the configured Redis): warn on any evicting policy."""
+    if _settings_error():
+        return []
+    policy = maxmemory_policy()
+    if policy is None or not policy.startswith(("allkeys-", "volatile-")):
+        return []
+    # Every key of the app has a TTL, so volatile-* evicts them exactly as allkeys-* does.
+    scope = "" if policy.startswith("allkeys-") else " (every one of them has a TTL)"
+    return [
+        Warning(
+            Messages.EVICTION.format(policy, scope),
+            hint=Hints.EVICTION,
+            id="django_redis_auth.W007",
+        )
+    ]
+
+
 def check_google(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     from . import social
 
@@ -229,5 +277,6 @@ def register() -> None:
     for check in (check_settings, check_redis_alias, check_fail_open, check_simplejwt):
         register_check(check, Tags.security)
     register_check(check_drf, Tags.security)
+    register_check(check_eviction, Tags.security, deploy=True)
     register_check(check_google, Tags.security)
     register_check(check_adoption)

@@ -72,6 +72,13 @@ DEFAULTS: dict[str, Any] = {
     # Django 6.1+ with MAILERS: the alias the app's mail goes through (ignored when the project
     # configures EMAIL_BACKEND instead).
     "MAILER": "default",
+    # Seconds an SMTP server gets per connection for the package's mail when Django's
+    # EMAIL_TIMEOUT is unset (a peer that accepts and never answers must not hang a thread).
+    "EMAIL_SEND_TIMEOUT": 10,
+    # Background sender only: seconds the process waits at exit for queued mail, and a
+    # dotted path to callable(list[AuthEmail]) receiving what is still unsent then.
+    "EMAIL_SHUTDOWN_TIMEOUT": 5,
+    "EMAIL_UNSENT_HANDLER": None,
     # Dotted path to a callable(request) -> str | None giving the client IP that per-client
     # limits count. The default reads REMOTE_ADDR, or with TRUSTED_PROXIES the forwarding
     # header (clients.py). None (unknown client) skips the per-IP limits for that request.
@@ -109,6 +116,10 @@ DEFAULTS: dict[str, Any] = {
     # survive a failover to a replica. 0 = do not wait (standalone Redis, or Cluster).
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # After this many consecutive Redis timeouts a process answers 503 at once for
+    # CIRCUIT_BREAKER_SECONDS instead of waiting out each timeout (store.py). 0 = off.
+    "CIRCUIT_BREAKER_TIMEOUTS": 3,
+    "CIRCUIT_BREAKER_SECONDS": 2,
     # Google sign-in (docs/google.md). The web client's id and secret are social-auth's own
     # settings, SOCIAL_AUTH_GOOGLE_OAUTH2_KEY and SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET.
     # More client ids an ID token may be issued to (the iOS and Android clients).
@@ -139,6 +150,7 @@ IMPORT_STRINGS = frozenset(
         "EMAIL_SENDER",
         "CLIENT_IP_RESOLVER",
         "USER_SERIALIZER",
+        "EMAIL_UNSENT_HANDLER",
     }
 )
 SECOND_FACTOR_CHOICES = ("off", "optional", "required")

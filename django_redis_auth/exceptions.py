@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -27,6 +28,16 @@ class AuthUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("Authentication is temporarily unavailable. Try again shortly.")
     default_code = "auth_unavailable"
+    wait = 5  # seconds, sent as Retry-After (DRF's handler reads ``wait``)
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached (connection refused, dropped, or not accepted)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable. Try again shortly.")
+    default_code = "database_unavailable"
+    wait = 5
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -315,6 +326,8 @@ AUTHENTICATION_ERRORS: tuple[type[exceptions.APIException], ...] = (
 
 _DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     AuthUnavailable: "Redis cannot be reached; nothing was done. Retry shortly.",
+    DatabaseUnavailable: "The database cannot be reached; nothing was done. Retry after "
+    "`Retry-After` seconds (users in the user cache keep working).",
     InvalidCredentials: "Wrong email or password (the same answer for unknown emails).",
     EmailNotVerified: "The password is right but the email address is not verified yet.",
     TokenRevoked: "The token was revoked (logout, logout everywhere, password change, ...).",
@@ -408,6 +421,15 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
+def _database_unavailable(exc: Exception) -> DatabaseUnavailable:
+    """A database connection error as a 503, logged once per outage. Recovery is noticed
+    when Django next opens a connection (``outages.database_connected``)."""
+    from . import outages
+
+    outages.database.failed(outages.describe(exc), consequence="; answering 503")
+    return DatabaseUnavailable()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler giving every error the ``{"detail", "code"}`` shape."""
     # Imported here: rest_framework.views imports the authentication classes, which import us.
@@ -417,9 +439,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(_("Request body too large."), code="request_too_large")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        exc = _database_unavailable(exc)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
+    if isinstance(exc, AuthUnavailable | DatabaseUnavailable):
+        # The outage is logged once (outages.py); without this Django would log every one of
+        # these answers at ERROR on "django.request" (and mail them to ADMINS).
+        response._has_been_logged = True
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         field = next(iter(detail), "")

@@ -184,8 +184,9 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
     email = normalize_email(email)
-    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, client_ip=client.ip)
+    # The user first: with the database down the request fails before the code is spent.
     user = users.find_by_email(email)
+    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, client_ip=client.ip)
     if user is None or not users.is_active(user):
         raise InvalidCode()
     users.mark_verified(user)

@@ -51,7 +51,7 @@ def _invalidate_quietly(user_id: Any) -> None:
         users_cache.invalidate(user_id)
     except AuthUnavailable:
         # The entry expires within USER_CACHE_TTL; security-relevant changes also revoke.
-        logger.error("Could not drop cached user %s; it expires by TTL", user_id)
+        logger.error("Could not drop a cached user; it expires by USER_CACHE_TTL")
 
 
 def _is_rehash(old: str | None, new: str | None, update_fields: Any) -> bool:

@@ -176,12 +176,15 @@ def _write(build: Callable[[Any], None]) -> list[Any]:
     with store.guard():
         client = store.get_client()
         # Not MULTI: each write is correct on its own, and WAIT must follow on the same
-        # connection (WAIT inside MULTI does not wait).
-        pipe = client.pipeline(transaction=False)
-        build(pipe)
-        if acks:
-            pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
-        results = pipe.execute()
+        # connection (WAIT inside MULTI does not wait). Writes that must not half-happen
+        # (at maxmemory, say) are one script (store.queue_script).
+
+        def build_and_wait(pipe: Any) -> None:
+            build(pipe)
+            if acks:
+                pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
+
+        results = store.execute_with_scripts(client, build_and_wait)
     if acks and int(results[-1]) < acks:
         logger.error("Revocation acknowledged by %s of %s replicas", results[-1], acks)
         raise AuthUnavailable()
@@ -234,9 +237,11 @@ def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
     new_epoch = secrets.token_urlsafe(12)
 
     def build(pipe: Any) -> None:
-        pipe.set(keys.epoch(user_id), new_epoch, xx=True, keepttl=True)
-        # Every family it lists belonged to the old epoch: the device list starts empty.
-        pipe.delete(keys.session_index(user_id))
+        # Every family the index lists belonged to the old epoch: the device list starts
+        # empty.
+        store.queue_script(
+            pipe, "revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch]
+        )
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
@@ -256,14 +261,17 @@ def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api")
         return []
 
     def build(pipe: Any) -> None:
-        for family in family_ids:
-            pipe.set(keys.family(user_id, family), keys.REVOKED, xx=True, keepttl=True, get=True)
-        pipe.zrem(keys.session_index(user_id), *family_ids)
+        store.queue_script(
+            pipe,
+            "revoke_families",
+            [keys.session_index(user_id), *(keys.family(user_id, f) for f in family_ids)],
+            [keys.REVOKED, *family_ids],
+        )
 
     results = _write(build)
     revoked = [
         family
-        for family, previous in zip(family_ids, results, strict=False)
+        for family, previous in zip(family_ids, results[0], strict=False)
         if previous is not None and store.decode(previous) != keys.REVOKED
     ]
     if revoked:

@@ -29,7 +29,13 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 
 from .authentication import RedisJWTAuthentication
-from .exceptions import AUTHENTICATION_ERRORS, ERROR_CODES, VALIDATION_CODES, ErrorCode
+from .exceptions import (
+    AUTHENTICATION_ERRORS,
+    ERROR_CODES,
+    VALIDATION_CODES,
+    DatabaseUnavailable,
+    ErrorCode,
+)
 from .serializers import EmailField
 
 __all__ = [
@@ -161,6 +167,9 @@ def error_codes_for(view_class: type, method: str = "post") -> dict[int, list[Er
     def add(code: str, status_code: int) -> None:
         found.setdefault(status_code, {})[code] = _entry(code, status_code)
 
+    # Any package view may need the database (a user outside the user cache, say): the
+    # handler turns its outage into 503 database_unavailable everywhere (outages.py).
+    add(str(DatabaseUnavailable.default_code), DatabaseUnavailable.status_code)
     serializer_class = _input_serializer(view_class, method)
     if serializer_class is not None:
         for code in _validation_codes(serializer_class, method):

@@ -3,16 +3,17 @@
 Flows build an :class:`AuthEmail` (what to send, to whom, with which template) and hand it to
 ``DJANGO_REDIS_AUTH["EMAIL_SENDER"]``, a dotted path to any ``callable(AuthEmail)``:
 
-* :func:`send_in_background` (default): after the current transaction commits, a small
-  bounded thread pool renders the templates and sends through Django's mail API. The HTTP
-  answer never waits for SMTP, so a slow mail server neither slows sign-up down nor reveals
-  (by timing) whether an address has an account.
+* :func:`send_in_background` (default): after the current transaction commits, two daemon
+  threads render the templates and send through Django's mail API. The HTTP answer never
+  waits for SMTP, so a slow mail server neither slows sign-up down nor reveals (by timing)
+  whether an address has an account. SMTP time, threads and queue are bounded, and what is
+  queued at exit is flushed or handed back (:func:`shutdown`; docs/email.md).
 * :func:`send_now`: renders and sends synchronously. For tests and management commands;
   on a web request it puts SMTP latency on the response.
 * your own: hand the message to a task queue. :class:`AuthEmail` is a plain dataclass whose
   :meth:`~AuthEmail.as_dict` is JSON-serialisable; the worker calls :func:`deliver`::
 
-      # tasks.py (Celery; RQ is the same with ``queue.enqueue``)
+      # tasks.py (Celery; RQ and Django tasks: docs/email.md)
       @shared_task
       def send_auth_email(data):
           from django_redis_auth.senders import AuthEmail, deliver
@@ -32,19 +33,24 @@ for each kind below; override them in your project's templates directory. Contex
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
+import time
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import django
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connections, transaction
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 
+from . import outages
 from .purposes import EmailKind
 
 __all__ = [
@@ -54,6 +60,8 @@ __all__ = [
     "send",
     "send_in_background",
     "send_now",
+    "shutdown",
+    "stats",
     "uses_mailers",
     "wait",
 ]
@@ -70,9 +78,9 @@ KINDS = tuple(EmailKind)
 
 TEMPLATE_DIR = "django_redis_auth/email"
 
-# The background pool: a few threads, and a bound on queued messages so an unreachable SMTP
-# server cannot pile up memory; past the bound messages are dropped (and logged) rather than
-# blocking request threads. Users can ask for a new code.
+# The background sender: a few threads, and a bound on queued messages so an unreachable SMTP
+# server cannot pile up memory; past the bound messages are dropped (counted, and logged once
+# per outage) rather than blocking request threads. Users can ask for a new code.
 MAX_WORKERS = 2
 MAX_PENDING = 1000
 
@@ -127,14 +135,18 @@ def uses_mailers() -> bool:
 def deliver(message: AuthEmail) -> None:
     """Render and send ``message`` now, through the project's mail configuration: the
     ``MAILER`` alias of ``MAILERS`` where the project defines it (Django 6.1+), otherwise
-    ``EMAIL_BACKEND`` — either way without a deprecation warning of our own."""
+    ``EMAIL_BACKEND`` (with ``EMAIL_SEND_TIMEOUT`` on an SMTP backend that has no timeout of
+    its own) — either way without a deprecation warning of our own."""
     email = render(message)
     if uses_mailers():
         from .conf import auth_settings
 
         email.send(using=auth_settings.MAILER)
-    else:
-        email.send()
+        return
+    connection = _connection()
+    if connection is not None:
+        email.connection = connection
+    email.send(fail_silently=False)
 
 
 def send_now(message: AuthEmail) -> None:
@@ -142,27 +154,85 @@ def send_now(message: AuthEmail) -> None:
     deliver(message)
 
 
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
-_pending: set[Future[None]] = set()
+# --- the background sender ---------------------------------------------------------------
+# Plain daemon threads over a deque rather than a ThreadPoolExecutor: the executor's own exit
+# hook joins its threads until *every* queued job is done, so a mail server that accepts and
+# never answers would hold a stopping worker until its supervisor kills it, and the queue
+# would vanish unreported. Here the exit hook waits EMAIL_SHUTDOWN_TIMEOUT at most and hands
+# what is left to EMAIL_UNSENT_HANDLER (or logs it), and each SMTP connection has a timeout.
+
+_cond = threading.Condition()
+_queue: deque[AuthEmail] = deque()
+_sending: list[AuthEmail] = []  # taken off the queue by a thread, outcome not yet known
+_threads: list[threading.Thread] = []
+_owner_pid: int | None = None  # threads do not survive fork(): restart them in a child
+_exit_hook = False
+_stats: Counter[str] = Counter()
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(
-                max_workers=MAX_WORKERS, thread_name_prefix="django_redis_auth-mail"
-            )
-        return _executor
+def _ensure_threads() -> None:
+    """Start the threads (caller holds ``_cond``)."""
+    global _owner_pid, _exit_hook
+    if _owner_pid != os.getpid():
+        _owner_pid = os.getpid()
+        _threads.clear()
+        _sending.clear()
+    while len(_threads) < MAX_WORKERS:
+        thread = threading.Thread(
+            target=_run, name=f"django_redis_auth-mail-{len(_threads)}", daemon=True
+        )
+        _threads.append(thread)
+        thread.start()
+    if not _exit_hook:
+        atexit.register(_at_exit)
+        _exit_hook = True
+
+
+def _run() -> None:
+    while True:
+        with _cond:
+            while not _queue:
+                _cond.wait()
+            message = _queue.popleft()
+            _sending.append(message)
+        try:
+            _work(message)
+        finally:
+            with _cond:
+                with contextlib.suppress(ValueError):
+                    _sending.remove(message)
+                _cond.notify_all()
+
+
+def _connection() -> Any:
+    """A connection with ``EMAIL_SEND_TIMEOUT`` if Django's SMTP backend would have none
+    (Django's default ``EMAIL_TIMEOUT`` is ``None``: wait forever). Other backends, and an
+    explicit ``EMAIL_TIMEOUT``, are left as configured."""
+    from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+    from .conf import auth_settings
+
+    seconds = auth_settings.EMAIL_SEND_TIMEOUT
+    backend = import_string(settings.EMAIL_BACKEND)
+    if not seconds or getattr(settings, "EMAIL_TIMEOUT", None) is not None:
+        return None
+    if not (isinstance(backend, type) and issubclass(backend, SMTPBackend)):
+        return None
+    return get_connection(timeout=float(seconds))
 
 
 def _work(message: AuthEmail) -> None:
     try:
         deliver(message)
-    except Exception:
-        # No message details beyond the kind: the context may hold a code.
-        logger.exception("Could not send %s email", message.kind)
+    except Exception as exc:
+        _stats["failed"] += 1
+        # The kind and the exception class only: the context holds the code, and SMTP errors
+        # quote recipient addresses. One line per outage, then summaries (outages.py).
+        outages.mail.failed(f"Could not send {message.kind} email: {type(exc).__name__}")
+    else:
+        _stats["sent"] += 1
+        if outages.mail.down_since is not None:
+            outages.mail.recovered()
     finally:
         # Templates a project overrides may touch the database; this thread's connections
         # must not outlive the job.
@@ -170,38 +240,106 @@ def _work(message: AuthEmail) -> None:
 
 
 def _submit(message: AuthEmail) -> None:
-    with _lock:
-        if len(_pending) >= MAX_PENDING:
-            logger.error(
-                "Mail queue full (%d pending): dropping a %s email", MAX_PENDING, message.kind
-            )
-            return
-    future = _pool().submit(_work, message)
-    with _lock:
-        _pending.add(future)
-    future.add_done_callback(_forget)
-
-
-def _forget(future: Future[None]) -> None:
-    with _lock:
-        _pending.discard(future)
+    with _cond:
+        _ensure_threads()
+        full = len(_queue) + len(_sending) >= MAX_PENDING
+        if full:
+            _stats["dropped"] += 1
+        else:
+            _queue.append(message)
+            _cond.notify_all()
+    if full:
+        outages.mail_queue.failed(f"{MAX_PENDING} pending: dropped a {message.kind} email")
 
 
 def send_in_background(message: AuthEmail) -> None:
-    """Default sender: queue ``message`` for the background pool once the current database
-    transaction commits (immediately outside a transaction). Returns at once."""
+    """Default sender: queue ``message`` for the background threads once the current
+    database transaction commits (immediately outside a transaction). Returns at once."""
     transaction.on_commit(lambda: _submit(message))
+
+
+def pending() -> int:
+    """Background emails queued or being sent in this process."""
+    with _cond:
+        return len(_queue) + len(_sending)
+
+
+def stats() -> dict[str, int]:
+    """This process' background sender counts: ``sent``, ``failed``, ``dropped`` (queue
+    full), ``unsent`` (left at shutdown), and ``pending`` now."""
+    return {
+        **{k: _stats[k] for k in ("sent", "failed", "dropped", "unsent")},
+        "pending": pending(),
+    }
 
 
 def wait(timeout: float | None = None) -> bool:
     """Block until every queued background email was sent (or failed). For tests and for a
     graceful shutdown. Returns ``False`` if ``timeout`` passed first."""
-    with _lock:
-        pending = list(_pending)
-    if not pending:
-        return True
-    _done, not_done = wait_futures(pending, timeout=timeout)
-    return not not_done
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with _cond:
+        while _queue or _sending:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            _cond.wait(remaining)
+    return True
+
+
+def shutdown(timeout: float | None = None) -> list[AuthEmail]:
+    """Flush the background queue for at most ``timeout`` seconds (default
+    ``EMAIL_SHUTDOWN_TIMEOUT``), then take back every email not known to be sent — still
+    queued, or stuck on a mail server — and hand the list to ``EMAIL_UNSENT_HANDLER`` (or
+    log how many, by kind). Returns that list.
+
+    Runs by itself at interpreter exit (``atexit``: a gunicorn worker's graceful exit, a
+    reload, ``manage.py`` ending). Call it yourself where a process ends otherwise, e.g. in
+    gunicorn's ``worker_exit`` hook. An email handed back while its SMTP conversation was
+    still running may arrive twice: delivery is at least once, never silently dropped.
+    """
+    from .conf import auth_settings
+
+    if timeout is None:
+        timeout = float(auth_settings.EMAIL_SHUTDOWN_TIMEOUT)
+    wait(timeout)
+    with _cond:
+        unsent = [*_sending, *_queue]
+        _queue.clear()
+        _sending.clear()
+        _stats["unsent"] += len(unsent)
+        _cond.notify_all()
+    if not unsent:
+        return unsent
+    handler = auth_settings.EMAIL_UNSENT_HANDLER
+    kinds = ", ".join(f"{n} {k}" for k, n in Counter(m.kind for m in unsent).most_common())
+    if handler is None:
+        logger.error(
+            "%d emails unsent at shutdown (%s): set EMAIL_UNSENT_HANDLER", len(unsent), kinds
+        )
+    else:
+        logger.warning(
+            "%d emails unsent at shutdown (%s): handed to EMAIL_UNSENT_HANDLER", len(unsent), kinds
+        )
+        handler(unsent)
+    return unsent
+
+
+def _at_exit() -> None:
+    if _owner_pid != os.getpid():
+        return
+    try:
+        if pending():
+            shutdown()
+    except Exception:
+        logger.exception("Could not flush the background mail queue at exit")
+    counts = stats()
+    if counts["failed"] or counts["dropped"] or counts["unsent"]:
+        # Failures are logged once per outage; the totals make every lost email countable.
+        logger.warning(
+            "Background mail at exit: %(sent)d sent, %(failed)d failed, %(dropped)d dropped "
+            "(queue full), %(unsent)d unsent",
+            counts,
+        )
 
 
 def send(message: AuthEmail) -> None:

@@ -7,21 +7,20 @@ Security state never goes through Django's cache API: with django-redis'
 
 from __future__ import annotations
 
-import logging
 import threading
+import time
 from importlib import resources
 from typing import Any
 
 from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from . import outages
 from .conf import auth_settings, on_change
 from .exceptions import AuthUnavailable
-
-logger = logging.getLogger("django_redis_auth")
 
 _lock = threading.Lock()
 _client: Any = None
@@ -77,38 +76,113 @@ def script(name: str) -> Script:
     return s
 
 
+def queue_script(pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
+    """Queue ``lua/<name>.lua`` on a pipeline as a plain EVALSHA. (redis-py's own pipeline
+    scripts cost a ``SCRIPT EXISTS`` round trip on every execute.) Run the pipeline with
+    :func:`execute_with_scripts`, which loads the script if the server lost it."""
+    s = script(name)
+    pipe.evalsha(s.sha, len(keys), *keys, *args)
+    pipe.__dict__.setdefault("_dra_scripts", []).append(s)
+
+
+def execute_with_scripts(client: Any, build: Any) -> list[Any]:
+    """``build(pipe)`` on a fresh non-transactional pipeline and execute it; after NOSCRIPT
+    (a restarted or failed-over server) load the queued scripts and run it once more (each
+    command the callers queue is idempotent)."""
+    pipe = client.pipeline(transaction=False)
+    build(pipe)
+    try:
+        return pipe.execute()
+    except NoScriptError:
+        for s in pipe.__dict__.get("_dra_scripts", []):
+            client.script_load(s.script)
+        pipe = client.pipeline(transaction=False)
+        build(pipe)
+        return pipe.execute()
+
+
 def reset() -> None:
     """Forget the client and registered scripts (settings changed, or tests swapped Redis)."""
     global _client
     with _lock:
         _client = None
         _scripts.clear()
+    _guard.close()
 
 
 class _Guard:
-    """Turn any Redis failure inside the block into a 503 ``auth_unavailable``.
+    """Turn any Redis failure inside the block into a 503 ``auth_unavailable``, log the
+    outage once (``outages``), and trip a per-process circuit breaker on slow Redis.
+
+    The breaker: after ``CIRCUIT_BREAKER_TIMEOUTS`` consecutive timeouts, every block
+    answers 503 at once for ``CIRCUIT_BREAKER_SECONDS`` instead of making each request wait
+    for its own socket timeout (sync workers queue behind each other, so a 1 s timeout
+    becomes several seconds per client). Then requests try Redis again; one more timeout
+    opens it again, one success closes it. Connection refusals are already fast and do not
+    count.
 
     A class rather than ``@contextmanager``: it runs on every authenticated request and a
-    generator-based context manager costs several times more to enter and leave.
+    generator-based context manager costs several times more to enter and leave. When all
+    is well, entering reads one attribute and leaving reads one more.
     """
 
-    __slots__ = ()
+    __slots__ = ("clock", "open_until", "timeouts", "troubled")
+
+    def __init__(self) -> None:
+        self.clock = time.monotonic
+        self.close()
+
+    def close(self) -> None:
+        """Forget the breaker and outage state (settings changed, or a test swapped Redis)."""
+        self.open_until = 0.0  # monotonic time until which the breaker refuses; 0 = closed
+        self.timeouts = 0  # consecutive timeouts
+        # A failure happened since the last success (or an outage is still being logged).
+        self.troubled = outages.redis.down_since is not None
 
     def __enter__(self) -> None:
+        if self.open_until:
+            self._while_open()
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is None:
+            if self.troubled:
+                self._recovered()
             return False
-        if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
-            logger.error("Redis unreachable: %s", exc)
-            raise AuthUnavailable() from exc
-        if isinstance(exc, RedisError | RedisClusterException):
-            # RedisClusterException is not a RedisError: a cluster with no reachable node
-            # raises it (even from the client's constructor), and it must be a 503 too.
-            logger.error("Redis error: %r", exc, exc_info=(exc_type, exc, tb))
-            raise AuthUnavailable() from exc
-        return False
+        # RedisClusterException is not a RedisError: a cluster with no reachable node
+        # raises it (even from the client's constructor), and it must be a 503 too.
+        if not isinstance(exc, RedisError | RedisClusterException | OSError):
+            return False
+        self.troubled = True
+        if isinstance(exc, RedisTimeoutError | TimeoutError):
+            self._timed_out()
+        elif not isinstance(exc, RedisConnectionError | OSError):
+            self.timeouts = 0
+        # Never the exception text as is: redis-py quotes whole commands (key names with
+        # user and family ids) in it. describe() keeps the class and a safe message.
+        outages.redis.failed(outages.describe(exc), consequence="; answering 503")
+        raise AuthUnavailable() from exc
+
+    def _while_open(self) -> None:
+        if self.clock() < self.open_until:
+            outages.redis.failed("circuit breaker open")
+            raise AuthUnavailable()
+        # Half-open: let requests try again; one more timeout opens the breaker at once.
+        self.open_until = 0.0
+        self.timeouts = max(0, int(auth_settings.CIRCUIT_BREAKER_TIMEOUTS) - 1)
+
+    def _timed_out(self) -> None:
+        self.timeouts += 1
+        threshold = int(auth_settings.CIRCUIT_BREAKER_TIMEOUTS)
+        if threshold and self.timeouts >= threshold:
+            seconds = float(auth_settings.CIRCUIT_BREAKER_SECONDS)
+            self.open_until = self.clock() + seconds
+            outages.redis.failed(f"circuit breaker opened for {seconds:g} s")
+
+    def _recovered(self) -> None:
+        self.timeouts = 0
+        if outages.redis.recovered():
+            self.troubled = False
 
 
 _guard = _Guard()

@@ -61,7 +61,9 @@ def parse_refresh(raw: str) -> RefreshToken:
     """A valid refresh token of ours, or 401 ``token_not_valid``."""
     try:
         token = RefreshToken(raw)
-    except TokenError as exc:
+    except (TokenError, OverflowError, ValueError, OSError) as exc:
+        # OverflowError & co.: a validly signed exp beyond datetime's range (see
+        # authentication.py).
         raise InvalidToken() from exc
     claims.of(token)
     return token

@@ -14,6 +14,7 @@ before a change cannot write the old row back after the change dropped it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import hashlib
@@ -37,6 +38,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from . import keys, store
 from .conf import auth_settings
+from .exceptions import AuthUnavailable
 from .memo import BoundedMemo
 
 __all__ = [
@@ -266,7 +268,10 @@ def get_user(user_id: Any, cached: bytes | str | None = _UNFETCHED) -> Any | Non
     version = cached_version(user_id)
     user = load_from_db(user_id)
     if user is not None:
-        fill(user_id, user, version)
+        # Redis answered the reads (revocation is checked) but may refuse the write, e.g. at
+        # maxmemory with noeviction: serve the row anyway; a later request refills the cache.
+        with contextlib.suppress(AuthUnavailable):
+            fill(user_id, user, version)
     return user
 
 

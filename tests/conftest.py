@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from django_redis_auth import async_store, store, verified_tokens
+from django_redis_auth import async_store, outages, store, verified_tokens
 from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
@@ -115,6 +115,7 @@ def _clean_redis():
     store.reset()
     async_store.reset()
     verified_tokens.clear()
+    outages.reset()
     store.get_client().flushdb()
     yield
     store.reset()

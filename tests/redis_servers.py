@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -52,12 +53,17 @@ def free_ports(count: int, *, cluster_bus: bool = False) -> list[int]:
     OS cannot hand out the same port twice."""
     held: list[socket.socket] = []
     ports: list[int] = []
+    candidates = _port_range()
     try:
         for _attempt in range(200):
             if len(ports) == count:
                 return ports
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((HOST, 0))
+            try:
+                sock.bind((HOST, next(candidates, 0)))
+            except OSError:
+                sock.close()
+                continue
             held.append(sock)
             port = sock.getsockname()[1]
             if port in _RESERVED:
@@ -77,6 +83,18 @@ def free_ports(count: int, *, cluster_bus: bool = False) -> list[int]:
     finally:
         for sock in held:
             sock.close()
+
+
+def _port_range() -> Iterator[int]:
+    """Ports to try first: ``DRA_TEST_PORTS=16400-16499`` keeps the servers of one person's
+    test run in a range of their own on a shared machine; unset, the OS picks."""
+    spec = os.environ.get("DRA_TEST_PORTS", "")
+    if "-" not in spec:
+        return iter(())
+    low, high = (int(part) for part in spec.split("-", 1))
+    ports = list(range(low, high + 1))
+    random.shuffle(ports)
+    return iter(ports)
 
 
 def wait_until(predicate: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT) -> None:

@@ -220,3 +220,115 @@ def test_a_unique_constraint_on_the_email_counts_as_unique():
     assert not _unique(Plain, "email")
     assert _unique(Constrained, "email")
     assert not _unique(Partial, "email")
+
+
+# --- W007: an evicting maxmemory-policy (a deploy check: it asks the configured Redis) -------
+
+
+def deploy_ids():
+    return {
+        m.id
+        for m in run_checks(include_deployment_checks=True)
+        if m.id and m.id.startswith("django_redis_auth")
+    }
+
+
+class PolicyClient:
+    """A client reporting ``policy`` through CONFIG GET, or only through INFO (CONFIG
+    disabled, as on managed Redis), or through neither."""
+
+    policy = "noeviction"
+    config = True
+    info_allowed = True
+
+    def config_get(self, name):
+        import redis
+
+        if not PolicyClient.config:
+            raise redis.ResponseError("unknown command 'CONFIG'")
+        return {name: PolicyClient.policy}
+
+    def info(self, section):
+        import redis
+
+        if not PolicyClient.info_allowed:
+            raise redis.ResponseError("NOPERM this user has no permissions to run 'info'")
+        return {"maxmemory_policy": PolicyClient.policy}
+
+
+def policy_client():
+    return PolicyClient()
+
+
+@pytest.fixture
+def policy(settings):
+    PolicyClient.policy, PolicyClient.config, PolicyClient.info_allowed = "noeviction", True, True
+    with override_settings(
+        DJANGO_REDIS_AUTH={
+            **settings.DJANGO_REDIS_AUTH,
+            "REDIS_CLIENT_FACTORY": "tests.test_checks.policy_client",
+        }
+    ):
+        yield PolicyClient
+
+
+@pytest.mark.parametrize(
+    ("value", "warns"),
+    [
+        ("noeviction", False),
+        ("allkeys-lru", True),
+        ("allkeys-lfu", True),
+        ("allkeys-random", True),
+        ("volatile-lru", True),
+        ("volatile-ttl", True),
+        ("volatile-random", True),
+    ],
+)
+def test_evicting_policies_warn_with_the_consequence(policy, value, warns):
+    policy.policy = value
+    messages = [
+        m for m in run_checks(include_deployment_checks=True) if m.id == "django_redis_auth.W007"
+    ]
+    assert bool(messages) is warns
+    if warns:
+        (message,) = messages
+        assert value in message.msg and "Rate limits" in message.msg
+        assert "noeviction" in message.hint
+    assert "django_redis_auth.W007" not in ids()  # not an ordinary check: it needs the network
+
+
+def test_falls_back_to_info_memory_and_skips_silently_when_neither_is_allowed(policy):
+    policy.policy, policy.config = "allkeys-lru", False
+    assert "django_redis_auth.W007" in deploy_ids()
+    policy.info_allowed = False
+    assert "django_redis_auth.W007" not in deploy_ids()
+
+
+def test_skips_silently_when_redis_is_down(settings):
+    with override_settings(
+        DJANGO_REDIS_AUTH={
+            **settings.DJANGO_REDIS_AUTH,
+            "REDIS_CLIENT_FACTORY": "tests.helpers.dead_redis",
+        }
+    ):
+        assert "django_redis_auth.W007" not in deploy_ids()
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(
+    ("args", "warns"),
+    [
+        (("--maxmemory-policy", "allkeys-lru"), True),
+        (("--maxmemory-policy", "volatile-lfu"), True),
+        (("--maxmemory-policy", "noeviction"), False),
+        (("--maxmemory-policy", "allkeys-lru", "--rename-command", "CONFIG", ""), True),
+    ],
+    ids=["allkeys-lru", "volatile-lfu", "noeviction", "config-disabled"],
+)
+def test_reads_a_real_servers_policy(settings, args, warns):
+    from tests.redis_servers import RedisServer
+
+    with RedisServer(args=args) as server:
+        caches = {"default": {**settings.CACHES["default"], "LOCATION": server.url(0)}}
+        with override_settings(CACHES=caches):
+            assert ("django_redis_auth.W007" in deploy_ids()) is warns

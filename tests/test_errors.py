@@ -105,3 +105,20 @@ def test_oversized_body_is_400_json(api):
     response = api.post("/auth/login/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize("exp", [1e308, 1e12, 2**70])
+def test_a_validly_signed_token_with_an_absurd_exp_is_401_not_500(api, user, bearer, exp):
+    """simplejwt turns ``exp`` into a datetime, which overflows (1e308) or leaves datetime's
+    range (year > 9999): only someone with the signing key can mint such a token, but it must
+    still be refused as invalid rather than crash the request."""
+    import jwt
+    from django.conf import settings
+
+    claims = {"user_id": str(user.pk), "jti": "j", "epoch": "e", "fam": "f", "exp": exp}
+    access = jwt.encode({**claims, "token_type": "access"}, settings.SECRET_KEY, "HS256")
+    refresh = jwt.encode({**claims, "token_type": "refresh"}, settings.SECRET_KEY, "HS256")
+    response = bearer(access).get("/auth/me/")
+    assert (response.status_code, response.json()["code"]) == (401, "token_not_valid")
+    response = api.post("/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert (response.status_code, response.json()["code"]) == (401, "token_not_valid")

@@ -126,6 +126,32 @@ def test_environment_overrides(load_settings, tmp_path):
     assert config["SECURE_HSTS_SECONDS"] > 0
 
 
+def test_smtp_settings_come_from_the_environment(load_settings):
+    defaults = load_settings()
+    assert (defaults["EMAIL_HOST"], defaults["EMAIL_PORT"]) == ("localhost", 25)
+    assert (defaults["EMAIL_USE_TLS"], defaults["EMAIL_USE_SSL"]) == (False, False)
+    assert defaults["EMAIL_TIMEOUT"] == 10  # never unbounded
+    config = load_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="mailer",
+        EMAIL_HOST_PASSWORD="hunter2",
+        EMAIL_USE_TLS="1",
+        EMAIL_TIMEOUT="2.5",
+    )
+    assert (config["EMAIL_HOST"], config["EMAIL_PORT"]) == ("smtp.example.com", 587)
+    assert (config["EMAIL_HOST_USER"], config["EMAIL_HOST_PASSWORD"]) == ("mailer", "hunter2")
+    assert (config["EMAIL_USE_TLS"], config["EMAIL_USE_SSL"], config["EMAIL_TIMEOUT"]) == (
+        True,
+        False,
+        2.5,
+    )
+    assert load_settings(EMAIL_USE_SSL="1", EMAIL_PORT="465")["EMAIL_USE_SSL"] is True
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        load_settings(EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
+
+
 def test_proxy_settings_follow_the_environment(load_settings):
     """Behind a reverse proxy the per-IP limits need TRUSTED_PROXIES (issue #11, item 3)."""
     default = load_settings()["DJANGO_REDIS_AUTH"]

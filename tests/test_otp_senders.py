@@ -155,10 +155,15 @@ def test_signup_answers_before_a_hanging_mail_server_sends(api, slow_smtp, setti
 def test_background_queue_is_bounded(slow_smtp, monkeypatch, caplog):
     release, _threads = slow_smtp
     monkeypatch.setattr(senders, "MAX_PENDING", 1)
+    before = senders.stats()["dropped"]
     with caplog.at_level(logging.ERROR, logger="django_redis_auth"):
         for _ in range(3):
             senders.send_in_background(AuthEmail(to="a@example.com", kind="password_changed"))
-    assert sum("Mail queue full" in r.getMessage() for r in caplog.records) == 2
+    assert senders.stats()["dropped"] - before == 2
+    # Logged once per outage (then summaries, see test_outage_logs.py), not once per drop.
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("Background mail queue full (1 pending: dropped a password_changed")
+    assert "a@example.com" not in caplog.text
     release.set()
     assert senders.wait(timeout=10)
     assert len(mail.outbox) == 1
@@ -187,3 +192,162 @@ def test_custom_sender_receives_the_message(settings):
     }
     senders.send(AuthEmail(to="a@example.com", kind="password_changed"))
     assert [m.kind for m in received] == ["password_changed"]
+
+
+# --- bounded SMTP, and nothing lost silently at shutdown ------------------------------------
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def deliver_in_thread(message: AuthEmail, limit: float = 10) -> BaseException | None:
+    """``senders.deliver(message)`` in a thread that must end within ``limit`` seconds."""
+    outcome: list[BaseException | None] = []
+
+    def run():
+        try:
+            senders.deliver(message)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert outcome, f"delivery still blocked after {limit} s"
+    return outcome[0]
+
+
+def test_a_silent_smtp_peer_times_out_instead_of_hanging(settings):
+    from tests.smtp_peers import SilentSMTP
+
+    settings.DJANGO_REDIS_AUTH = {**settings.DJANGO_REDIS_AUTH, "EMAIL_SEND_TIMEOUT": 0.2}
+    with SilentSMTP() as peer:
+        settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT = (
+            SMTP,
+            "127.0.0.1",
+            peer.port,
+        )
+        settings.EMAIL_TIMEOUT = None  # Django's default: wait forever
+        error = deliver_in_thread(AuthEmail(to="a@example.com", kind="password_changed"))
+    assert isinstance(error, TimeoutError | OSError)
+
+
+def test_django_email_timeout_wins_and_other_backends_are_left_alone(settings):
+    settings.EMAIL_BACKEND = SMTP
+    settings.EMAIL_TIMEOUT = 3
+    assert senders._connection() is None  # the backend applies EMAIL_TIMEOUT itself
+    settings.EMAIL_TIMEOUT = None
+    assert senders._connection().timeout == 10  # EMAIL_SEND_TIMEOUT's default
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert senders._connection() is None
+
+
+def test_smtp_delivery_works_through_the_bounded_connection(settings):
+    from tests.smtp_peers import SinkSMTP
+
+    with SinkSMTP() as sink:
+        settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT = (
+            SMTP,
+            "127.0.0.1",
+            sink.port,
+        )
+        assert deliver_in_thread(AuthEmail(to="a@example.com", kind="password_changed")) is None
+    assert [m["To"] for m in sink.messages] == ["a@example.com"]
+
+
+unsent_handed_back: list[AuthEmail] = []
+
+
+def keep_unsent(messages):
+    unsent_handed_back.extend(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_shutdown_flushes_then_hands_back_what_is_unsent(slow_smtp, settings, caplog):
+    release, _threads = slow_smtp
+    settings.DJANGO_REDIS_AUTH = {
+        **settings.DJANGO_REDIS_AUTH,
+        "EMAIL_UNSENT_HANDLER": "tests.test_otp_senders.keep_unsent",
+    }
+    unsent_handed_back.clear()
+    before = senders.stats()["unsent"]
+    messages = [AuthEmail(to=f"u{i}@example.com", kind="password_changed") for i in range(5)]
+    for message in messages:
+        senders.send_in_background(message)
+    with caplog.at_level(logging.WARNING, logger="django_redis_auth"):
+        unsent = senders.shutdown(timeout=0.05)
+    # Stuck on the mail server or still queued: all five come back, none is lost quietly.
+    assert sorted(m.to for m in unsent) == sorted(m.to for m in messages)
+    assert unsent_handed_back == unsent
+    assert senders.stats()["unsent"] - before == 5
+    assert "5 emails unsent at shutdown (5 password_changed)" in caplog.text
+    assert "@example.com" not in caplog.text
+    release.set()
+    assert senders.wait(timeout=10)
+
+
+def test_shutdown_with_nothing_queued_is_quiet(caplog):
+    with caplog.at_level(logging.DEBUG, logger="django_redis_auth"):
+        assert senders.shutdown(timeout=1) == []
+    assert caplog.text == ""
+
+
+EXIT_SCRIPT = """
+import sys, django
+from django.conf import settings
+settings.configure(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    EMAIL_HOST="127.0.0.1", EMAIL_PORT=int(sys.argv[1]), DEFAULT_FROM_EMAIL="a@example.com",
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "django_redis_auth"],
+    DATABASES={}, AUTH_USER_MODEL="django_redis_auth.User", SECRET_KEY="s" * 50,
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
+    DJANGO_REDIS_AUTH={"EMAIL_SHUTDOWN_TIMEOUT": 0.5, "EMAIL_SEND_TIMEOUT": 60,
+                       "EMAIL_UNSENT_HANDLER": "unsent_to_stdout.handler"},
+)
+django.setup()
+from django_redis_auth import senders
+for i in range(3):
+    senders._submit(senders.AuthEmail(to=f"u{i}@example.com", kind="password_changed"))
+print("queued", flush=True)
+"""
+
+HANDLER = """
+def handler(messages):
+    print("handed back", sorted(m.to for m in messages), flush=True)
+"""
+
+
+def test_a_process_exiting_with_mail_stuck_on_a_silent_server_ends_and_hands_it_back(tmp_path):
+    """What a gunicorn worker does on a graceful stop or reload: the interpreter exits. With
+    a hung SMTP peer the exit takes EMAIL_SHUTDOWN_TIMEOUT, not forever, and the queued
+    messages reach EMAIL_UNSENT_HANDLER."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.smtp_peers import SilentSMTP
+
+    (tmp_path / "unsent_to_stdout.py").write_text(HANDLER)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(tmp_path)])}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with SilentSMTP() as peer:
+        result = subprocess.run(
+            [sys.executable, "-c", EXIT_SCRIPT, str(peer.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,  # the old thread pool blocked here until the peer hung up
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "queued",
+        "handed back ['u0@example.com', 'u1@example.com', 'u2@example.com']",
+    ]
+    # And the totals, so every email not delivered is counted somewhere (logging's last
+    # resort handler prints warnings to stderr in this unconfigured process).
+    assert "Background mail at exit: 0 sent, 0 failed, 0 dropped (queue full), 3 unsent" in (
+        result.stderr
+    )

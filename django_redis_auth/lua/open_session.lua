@@ -8,6 +8,9 @@
 -- The epoch's and the index's TTLs only grow: they must outlive the newest family.
 local ttl, now = tonumber(ARGV[2]), tonumber(ARGV[5])
 local epoch = redis.call('GET', KEYS[1])
+-- A write that needs memory first: at maxmemory Redis refuses only a script's *first* such
+-- write, so after a PEXPIRE this SET would go through and a full Redis would still sign in.
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch, 'PX', ttl)
@@ -15,7 +18,6 @@ if not epoch then
 elseif redis.call('PTTL', KEYS[1]) < ttl then
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[4])
 if redis.call('PTTL', KEYS[3]) < ttl then

@@ -19,6 +19,14 @@ variable                    default                               meaning
                             (``demo.mailbox``); else console
 ``EMAIL_FILE_PATH``         unset (mailbox: example_project/      directory for the
                             mailbox/)                             file-based backends
+``EMAIL_HOST``,             ``localhost``, ``25``                 SMTP server (SMTP backend)
+``EMAIL_PORT``
+``EMAIL_HOST_USER``,        unset                                 SMTP credentials
+``EMAIL_HOST_PASSWORD``
+``EMAIL_USE_TLS``,          ``0``                                 STARTTLS / implicit TLS
+``EMAIL_USE_SSL``                                                 (not both)
+``EMAIL_TIMEOUT``           ``10``                                seconds per SMTP
+                                                                  connection
 ``GOOGLE_OAUTH2_KEY``,      unset: Google sign-in disabled        the web OAuth client
 ``GOOGLE_OAUTH2_SECRET``                                          (docs/google.md)
 ``GOOGLE_OAUTH2_EXTRA_``    unset                                 comma separated iOS /
@@ -259,6 +267,12 @@ DJANGO_REDIS_AUTH = {
     "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
     # Django 6.1+ with MAILERS: the mailer alias auth emails go through (else EMAIL_BACKEND).
     "MAILER": "default",
+    # Seconds per SMTP connection when EMAIL_TIMEOUT is unset (it is set below).
+    "EMAIL_SEND_TIMEOUT": 10,
+    # At a worker's exit: seconds to flush queued mail, then who gets what is left
+    # (None: logged). Keep it below gunicorn's --graceful-timeout.
+    "EMAIL_SHUTDOWN_TIMEOUT": 5,
+    "EMAIL_UNSENT_HANDLER": None,
     # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
     # REMOTE_ADDR, or the forwarding header of the TRUSTED_PROXIES proxies in front.
     "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
@@ -289,6 +303,9 @@ DJANGO_REDIS_AUTH = {
     # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
     "REPLICA_ACKS": 0,
     "REPLICA_ACK_TIMEOUT": 100,
+    # After 3 consecutive Redis timeouts answer 503 at once for 2 s (slow Redis).
+    "CIRCUIT_BREAKER_TIMEOUTS": 3,
+    "CIRCUIT_BREAKER_SECONDS": 2,
     # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
     # iOS / Android client ids an ID token may be issued to (set below from the environment).
     "GOOGLE_EXTRA_AUDIENCES": (),
@@ -315,6 +332,17 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Bounded: an SMTP peer that accepts and never answers must not hold a mail thread forever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 MAILBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "mailbox")
 MAILBOX_SIZE = 100
 DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"

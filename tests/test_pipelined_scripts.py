@@ -1,0 +1,23 @@
+"""Revocation scripts queued on a pipeline (store.queue_script) survive a server that lost
+its scripts (restart, failover, SCRIPT FLUSH): NOSCRIPT loads them and the pipeline runs
+again, in the same request."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_logout_all_and_device_sign_out_after_script_flush(user, login, bearer, redis_client):
+    pair, other = login(), login()
+    client = bearer(pair["access"])
+    devices = client.get("/auth/sessions/").json()
+    listed = devices["results"] if isinstance(devices, dict) else devices
+    other_id = next(d["id"] for d in listed if not d.get("current"))
+
+    redis_client.script_flush()
+    assert client.delete(f"/auth/sessions/{other_id}/").status_code == 204
+    assert bearer(other["access"]).get("/auth/me/").status_code == 401
+
+    redis_client.script_flush()
+    assert client.post("/auth/logout/all/").status_code == 204
+    assert client.get("/auth/me/").status_code == 401
