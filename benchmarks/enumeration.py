@@ -93,6 +93,7 @@ def build_cases() -> list[Case]:
     from django.contrib.auth import get_user_model
 
     from django_redis_auth import otp
+    from django_redis_auth.purposes import Purpose
 
     users = get_user_model().objects
     known = "known@bench.example.com"
@@ -126,8 +127,8 @@ def build_cases() -> list[Case]:
         Case(
             "email/verify (wrong code)",
             "/auth/email/verify/",
-            lambda i: {"email": pending, "code": code_for(pending, otp.EMAIL_VERIFICATION)},
-            lambda i: {"email": nobody, "code": same_setup(otp.EMAIL_VERIFICATION)},
+            lambda i: {"email": pending, "code": code_for(pending, Purpose.EMAIL_VERIFICATION)},
+            lambda i: {"email": nobody, "code": same_setup(Purpose.EMAIL_VERIFICATION)},
             400,
         ),
         Case(
@@ -179,12 +180,12 @@ def build_cases() -> list[Case]:
             "/auth/password/reset/confirm/",
             lambda i: {
                 "email": known,
-                "code": code_for(known, otp.PASSWORD_RESET),
+                "code": code_for(known, Purpose.PASSWORD_RESET),
                 "new_password": NEW_PASSWORD,
             },
             lambda i: {
                 "email": nobody,
-                "code": same_setup(otp.PASSWORD_RESET),
+                "code": same_setup(Purpose.PASSWORD_RESET),
                 "new_password": NEW_PASSWORD,
             },
             400,

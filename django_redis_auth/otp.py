@@ -36,10 +36,6 @@ __all__ = [
 
 logger = logging.getLogger("django_redis_auth")
 
-EMAIL_VERIFICATION = Purpose.EMAIL_VERIFICATION
-LOGIN = Purpose.LOGIN
-PASSWORD_RESET = Purpose.PASSWORD_RESET
-PURPOSES = tuple(Purpose)
 
 # Separates the digest's fields. No field can contain it: purposes are fixed names, emails
 # are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
@@ -73,8 +69,9 @@ def clean_code(code: str) -> str:
 
 
 def _check_purpose(purpose: str) -> None:
-    if purpose not in PURPOSES:
-        raise ValueError(f"Unknown code purpose {purpose!r}; expected one of {PURPOSES}.")
+    if purpose not in Purpose.__members__.values():
+        purposes = ", ".join(Purpose)
+        raise ValueError(f"Unknown code purpose {purpose!r}; expected one of {purposes}.")
 
 
 def issue_code(

@@ -68,13 +68,6 @@ __all__ = [
 
 logger = logging.getLogger("django_redis_auth")
 
-# Message kinds (= template names), kept as names here for callers of the old constants.
-EMAIL_VERIFICATION = EmailKind.EMAIL_VERIFICATION
-LOGIN = EmailKind.LOGIN
-PASSWORD_RESET = EmailKind.PASSWORD_RESET
-SIGNUP_EXISTS = EmailKind.SIGNUP_EXISTS
-PASSWORD_CHANGED = EmailKind.PASSWORD_CHANGED
-KINDS = tuple(EmailKind)
 
 TEMPLATE_DIR = "django_redis_auth/email"
 
@@ -97,8 +90,9 @@ class AuthEmail:
     context: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"Unknown email kind {self.kind!r}; expected one of {KINDS}.")
+        if self.kind not in EmailKind.__members__.values():
+            kinds = ", ".join(EmailKind)
+            raise ValueError(f"Unknown email kind {self.kind!r}; expected one of {kinds}.")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from django_redis_auth import clients, keys, otp
 from django_redis_auth.exceptions import RateLimited
+from django_redis_auth.purposes import Purpose
 from tests.helpers import override_package, window_count
 
 pytestmark = pytest.mark.django_db
@@ -140,11 +141,11 @@ def test_behind_a_configured_proxy_each_client_has_its_own_ip_cap(redis_client):
 
 def test_ipv6_clients_share_their_64s_cap():
     with override_package(HOURLY_CAP_PER_IP=2, RESEND_COOLDOWN=0):
-        otp.issue_code("a@example.com", otp.PASSWORD_RESET, client_ip="2001:db8:0:1::1")
-        otp.issue_code("b@example.com", otp.PASSWORD_RESET, client_ip="2001:db8:0:1::2")
+        otp.issue_code("a@example.com", Purpose.PASSWORD_RESET, client_ip="2001:db8:0:1::1")
+        otp.issue_code("b@example.com", Purpose.PASSWORD_RESET, client_ip="2001:db8:0:1::2")
         with pytest.raises(RateLimited):
-            otp.issue_code("c@example.com", otp.PASSWORD_RESET, client_ip="2001:db8:0:1::3")
-        otp.issue_code("c@example.com", otp.PASSWORD_RESET, client_ip="2001:db8:0:2::3")
+            otp.issue_code("c@example.com", Purpose.PASSWORD_RESET, client_ip="2001:db8:0:1::3")
+        otp.issue_code("c@example.com", Purpose.PASSWORD_RESET, client_ip="2001:db8:0:2::3")
     with override_package(HOURLY_CAP_PER_IP=2, RESEND_COOLDOWN=0, IPV6_LIMIT_PREFIX=128):
         assert keys.ip_limits("2001:db8:0:1::1") != keys.ip_limits("2001:db8:0:1::2")
 
@@ -160,12 +161,12 @@ def test_one_private_address_for_many_accounts_logs_a_warning_once(caplog):
     with caplog.at_level(logging.WARNING, logger="django_redis_auth"):
         with override_package(RESEND_COOLDOWN=0, HOURLY_CAP_PER_IP=1000):
             for n in range(clients.WATCH_ACCOUNTS - 1):
-                otp.issue_code(f"u{n}@example.com", otp.PASSWORD_RESET, client_ip="10.0.0.2")
+                otp.issue_code(f"u{n}@example.com", Purpose.PASSWORD_RESET, client_ip="10.0.0.2")
             assert _proxy_warnings(caplog) == 0
-            otp.issue_code("last@example.com", otp.PASSWORD_RESET, client_ip="10.0.0.2")
+            otp.issue_code("last@example.com", Purpose.PASSWORD_RESET, client_ip="10.0.0.2")
             assert _proxy_warnings(caplog) == 1
             for n in range(3 * clients.WATCH_ACCOUNTS):  # rate-limited: no flood
-                otp.issue_code(f"v{n}@example.com", otp.PASSWORD_RESET, client_ip="10.0.0.2")
+                otp.issue_code(f"v{n}@example.com", Purpose.PASSWORD_RESET, client_ip="10.0.0.2")
     assert _proxy_warnings(caplog) == 1
     message = next(r.getMessage() for r in caplog.records if "TRUSTED_PROXIES" in r.getMessage())
     assert "10.0.0.2" not in message and "@" not in message

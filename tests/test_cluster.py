@@ -20,6 +20,7 @@ from redis.cluster import RedisCluster, key_slot
 from redis.retry import Retry
 
 from django_redis_auth import keys, store
+from django_redis_auth.purposes import Purpose
 from tests.redis_counting import CountingConnection
 from tests.redis_servers import RedisClusterServers, redis_cluster
 
@@ -307,21 +308,21 @@ def test_code_issue_and_verify_on_cluster(round_trips):
     from django_redis_auth.exceptions import InvalidCode, RateLimited
 
     email = "carol@example.com"
-    email_keys = [keys.code(email, otp.LOGIN), keys.limits(email)]
+    email_keys = [keys.code(email, Purpose.LOGIN), keys.limits(email)]
     assert len({key_slot(k.encode()) for k in email_keys}) == 1
 
-    code = otp.issue_code(email, otp.LOGIN)
+    code = otp.issue_code(email, Purpose.LOGIN)
     assert code is not None
     with pytest.raises(InvalidCode):
-        otp.verify_code(email, otp.LOGIN, "x" + code[1:])
+        otp.verify_code(email, Purpose.LOGIN, "x" + code[1:])
     with round_trips() as rt:
-        otp.verify_code(email, otp.LOGIN, code)
+        otp.verify_code(email, Purpose.LOGIN, code)
     assert rt.count == 1
     assert rt.commands == [b"EVALSHA"]
     with pytest.raises(InvalidCode):
-        otp.verify_code(email, otp.LOGIN, code)  # single use
+        otp.verify_code(email, Purpose.LOGIN, code)  # single use
     with pytest.raises(RateLimited):
-        otp.issue_code(email, otp.LOGIN)  # resend cooldown
+        otp.issue_code(email, Purpose.LOGIN)  # resend cooldown
 
 
 def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_trips):
@@ -336,21 +337,21 @@ def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_
         "HOURLY_CAP_PER_IP": 2,
     }
     with override_settings(DJANGO_REDIS_AUTH=config):
-        otp.issue_code("warm@example.com", otp.LOGIN, client_ip="198.51.100.1")  # loads scripts
+        otp.issue_code("warm@example.com", Purpose.LOGIN, client_ip="198.51.100.1")  # loads scripts
         emails = ["a@example.com", "b@example.com", "c@example.com"]
         assert all(key_slot(keys.email_tag(e).encode()) != ip_slot for e in emails)
         with round_trips() as rt:
-            assert otp.issue_code(emails[0], otp.LOGIN, client_ip=ip) is not None
+            assert otp.issue_code(emails[0], Purpose.LOGIN, client_ip=ip) is not None
         # The IP cap script, then the email script: two round trips (one on a single Redis).
         assert rt.count == 2
         assert rt.commands == [b"EVALSHA", b"EVALSHA"]
         # A request refused by the email script (cooldown) gives its IP count back ...
         with pytest.raises(RateLimited):
-            otp.issue_code(emails[0], otp.LOGIN, client_ip=ip)
+            otp.issue_code(emails[0], Purpose.LOGIN, client_ip=ip)
         # ... so the cap of 2 still allows a second address, then refuses the third.
-        assert otp.issue_code(emails[1], otp.LOGIN, client_ip=ip) is not None
+        assert otp.issue_code(emails[1], Purpose.LOGIN, client_ip=ip) is not None
         with pytest.raises(RateLimited):
-            otp.issue_code(emails[2], otp.LOGIN, client_ip=ip)
+            otp.issue_code(emails[2], Purpose.LOGIN, client_ip=ip)
 
 
 def test_password_guard_on_cluster_two_slots_two_round_trips(cluster, round_trips):
@@ -386,12 +387,14 @@ def test_wrong_code_budget_on_cluster(cluster):
         "CODE_GUESSES_PER_IP": 2,
     }
     with override_settings(DJANGO_REDIS_AUTH=config):
-        code = otp.issue_code("erin@example.com", otp.PASSWORD_RESET)
+        code = otp.issue_code("erin@example.com", Purpose.PASSWORD_RESET)
         for _ in range(2):
             with pytest.raises(InvalidCode):
                 otp.verify_code(
-                    "erin@example.com", otp.PASSWORD_RESET, "x", client_ip="203.0.113.9"
+                    "erin@example.com", Purpose.PASSWORD_RESET, "x", client_ip="203.0.113.9"
                 )
         with pytest.raises(RateLimited):
-            otp.verify_code("erin@example.com", otp.PASSWORD_RESET, code, client_ip="203.0.113.9")
-        otp.verify_code("erin@example.com", otp.PASSWORD_RESET, code, client_ip="192.0.2.1")
+            otp.verify_code(
+                "erin@example.com", Purpose.PASSWORD_RESET, code, client_ip="203.0.113.9"
+            )
+        otp.verify_code("erin@example.com", Purpose.PASSWORD_RESET, code, client_ip="192.0.2.1")

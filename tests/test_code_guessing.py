@@ -15,11 +15,12 @@ from rest_framework.test import APIClient
 
 from django_redis_auth import keys, otp, store
 from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
+from django_redis_auth.purposes import Purpose
 from tests.helpers import override_package, window_count
 
 EMAIL = "victim@example.com"
 ATTACKER = "198.51.100.66"
-RESET = otp.PASSWORD_RESET
+RESET = Purpose.PASSWORD_RESET
 
 
 def wrong(code: str) -> str:
@@ -115,7 +116,7 @@ def test_one_client_cannot_burn_other_peoples_codes_at_scale(endpoint, make_user
     """Without a budget one client destroyed every pending code it could name, 3 guesses
     each. With CODE_GUESSES_PER_IP = 6 it destroys at most two, then gets 429."""
     owners = [make_user(email=f"owner{n}@example.com", email_verified=False) for n in range(4)]
-    purpose = otp.EMAIL_VERIFICATION if endpoint == "email/verify" else RESET
+    purpose = Purpose.EMAIL_VERIFICATION if endpoint == "email/verify" else RESET
     codes = [otp.issue_code(u.email, purpose) for u in owners]
     attacker = APIClient(REMOTE_ADDR=ATTACKER)
     statuses = []

@@ -103,3 +103,12 @@ def test_classifiers_name_the_tested_django_and_python_versions():
     djangos = {f"{e.split('-')[1][6]}.{e.split('-')[1][7]}" for e in matrix}
     assert {c.rsplit(" :: ", 1)[1] for c in classifiers if "Python :: 3." in c} == pythons
     assert {c.rsplit(" :: ", 1)[1] for c in classifiers if "Django :: " in c} == djangos
+
+
+def test_the_module_table_lists_every_module():
+    """docs/index.md's module table matches the files of the package."""
+    package = DOCS.parent / "django_redis_auth"
+    text = (DOCS / "index.md").read_text()
+    table = text[text.index("| module | role |") :]
+    modules = {p.name for p in package.glob("*.py")} - {"__init__.py"}
+    assert {m for m in modules if f"`{m}`" not in table} == set()

@@ -19,10 +19,11 @@ from django_redis_auth.exceptions import (
     RateLimited,
     TooManyAttempts,
 )
+from django_redis_auth.purposes import Purpose
 from tests.helpers import package_settings, window_count
 
 EMAIL = "alice@example.com"
-LOGIN, RESET, VERIFY = otp.LOGIN, otp.PASSWORD_RESET, otp.EMAIL_VERIFICATION
+LOGIN, RESET, VERIFY = Purpose.LOGIN, Purpose.PASSWORD_RESET, Purpose.EMAIL_VERIFICATION
 
 
 def no_cooldown(**changes: Any):
@@ -280,7 +281,7 @@ def test_no_plaintext_code_or_address_anywhere_in_redis(redis_client):
         codes = [
             otp.issue_code(email, purpose, client_ip="203.0.113.7", binding="nonce")
             for email in emails
-            for purpose in otp.PURPOSES
+            for purpose in tuple(Purpose)
         ]
     assert all(codes)
     blob = b"\n".join(_everything_in_redis(redis_client))

@@ -11,7 +11,8 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.test import override_settings
 
-from django_redis_auth import keys, otp, signals
+from django_redis_auth import keys, signals
+from django_redis_auth.purposes import Purpose
 from tests.flow_helpers import (
     NEW_PASSWORD,
     UNAVAILABLE,
@@ -159,7 +160,7 @@ def test_signup_for_taken_address_is_indistinguishable(api, make_user, redis_cli
     assert notice.subject == "Someone tried to sign up with your address"
     assert "already have one" in notice.body and "already have one" in html_of(notice)
     assert not re.search(r"\b\d{6}\b", notice.body)
-    assert not redis_client.exists(keys.code("taken@example.com", otp.EMAIL_VERIFICATION))
+    assert not redis_client.exists(keys.code("taken@example.com", Purpose.EMAIL_VERIFICATION))
     assert User.objects.get(email="taken@example.com").check_password(
         "correct horse battery staple"
     )
