@@ -14,9 +14,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Warning
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, UniqueConstraint
 
+from . import users
 from .conf import auth_settings
 from .senders import uses_mailers
 
@@ -96,14 +96,6 @@ def _email_backend() -> str:
         return str(settings.EMAIL_BACKEND)
 
 
-def _has_field(model: Any, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
 def _unique(model: Any, name: str) -> bool:
     if model._meta.get_field(name).unique:
         return True
@@ -127,7 +119,7 @@ def check_user_model(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     model = get_user_model()
     label = model._meta.label
     warnings: list[Any] = []
-    if auth_settings.REQUIRE_VERIFIED_EMAIL and not _has_field(model, "email_verified"):
+    if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.has_field(model, "email_verified"):
         warnings.append(
             Warning(
                 Messages.NO_EMAIL_VERIFIED.format(label),
@@ -135,7 +127,7 @@ def check_user_model(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="django_redis_auth.W022",
             )
         )
-    if auth_settings.SECOND_FACTOR == "optional" and not _has_field(model, "otp_required"):
+    if auth_settings.SECOND_FACTOR == "optional" and not users.has_field(model, "otp_required"):
         warnings.append(
             Warning(
                 Messages.NO_OTP_REQUIRED.format(label),
@@ -144,7 +136,7 @@ def check_user_model(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     email_field = model.get_email_field_name()
-    if not _has_field(model, email_field) or not _unique(model, email_field):
+    if not users.has_field(model, email_field) or not _unique(model, email_field):
         warnings.append(
             Warning(
                 Messages.EMAIL_NOT_UNIQUE.format(email_field, label),

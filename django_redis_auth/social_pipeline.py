@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 
 from . import signals, users
 from .conf import auth_settings
@@ -61,14 +60,6 @@ def _canonical(details: dict[str, Any]) -> str:
         return canonical_email(details.get("email") or "")
     except EmailNotAllowed as exc:
         raise SocialEmailRefused(exc.message, code=exc.code) from None
-
-
-def _has_field(model: Any, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 def require_active(user: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -119,9 +110,9 @@ def create_user(
         limit = model._meta.get_field(model.USERNAME_FIELD).max_length
         fields[model.USERNAME_FIELD] = (kwargs.get("username") or email)[:limit]
     for name in ("first_name", "last_name"):
-        if details.get(name) and _has_field(model, name):
+        if details.get(name) and users.has_field(model, name):
             fields[name] = str(details[name])[:NAME_MAX]
-    if _has_field(model, "email_verified"):
+    if users.has_field(model, "email_verified"):
         fields["email_verified"] = True
     # Through social-django's storage: a concurrent sign-up for the same address becomes
     # AuthAssociationError (409 account_exists), not an IntegrityError. No password given:

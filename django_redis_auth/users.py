@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import router, transaction
 from django.http import HttpRequest
@@ -35,6 +36,15 @@ _CANDIDATES = 20
 
 def email_field() -> str:
     return get_user_model().get_email_field_name()
+
+
+def has_field(model: Any, name: str) -> bool:
+    """Whether ``model`` (a user model) has the field ``name`` (``email_verified``, ...)."""
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def user_id_of(user: Any) -> Any:

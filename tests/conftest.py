@@ -286,3 +286,48 @@ ME_PATHS = {
 @pytest.fixture(params=list(ME_PATHS))
 def me_path(request):
     return ME_PATHS[request.param]
+
+
+@pytest.fixture
+def as_if_on_cluster(monkeypatch):
+    """The Cluster code path on this Redis (tests/test_cluster.py runs it on a real one)."""
+    from django_redis_auth import store
+
+    monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
+
+
+@pytest.fixture
+def script_keys(monkeypatch):
+    """The KEYS of every Lua script call, in order (to check each call is one slot)."""
+    from django_redis_auth import store
+
+    seen: list[list[str]] = []
+    original = store.script
+
+    def spy(name):
+        script = original(name)
+
+        def call(keys, args):
+            seen.append(keys)
+            return script(keys=keys, args=args)
+
+        return call
+
+    monkeypatch.setattr(store, "script", spy)
+    return seen
+
+
+@pytest.fixture
+def pyjwt_decodes(monkeypatch):
+    """Every token simplejwt's backend (so PyJWT) decoded: one per signature check."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    calls = []
+    real = TokenBackend.decode
+
+    def counting(self, token, verify=True):
+        calls.append(token)
+        return real(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting)
+    return calls

@@ -499,32 +499,16 @@ def test_dry_run_does_not_touch_a_pending_code():
 # --- Redis Cluster path (IP counter in another slot) -----------------------------------------
 
 
-@pytest.fixture
-def as_if_on_cluster(monkeypatch):
-    monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
-
-
 def _ip_count(client, ip: str) -> int:
     return window_count(client, keys.ip_limits(ip), "n")
 
 
 def test_cluster_issue_takes_two_round_trips_one_slot_each(
-    as_if_on_cluster, round_trips, monkeypatch
+    as_if_on_cluster, round_trips, script_keys
 ):
     otp.issue_code("warm@example.com", VERIFY, client_ip="198.51.100.1")  # load scripts
-    seen: list[list[str]] = []
-    original = store.script
-
-    def spy(name):
-        script = original(name)
-
-        def call(keys, args):
-            seen.append(keys)
-            return script(keys=keys, args=args)
-
-        return call
-
-    monkeypatch.setattr(store, "script", spy)
+    script_keys.clear()
+    seen = script_keys
     with round_trips() as rt:
         code = otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
     assert rt.count == 2

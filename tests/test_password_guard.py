@@ -10,7 +10,7 @@ import redis
 import time_machine
 from django.utils import timezone
 
-from django_redis_auth import keys, password_guard, signals, store
+from django_redis_auth import keys, password_guard, signals
 from django_redis_auth.exceptions import AuthUnavailable, LoginThrottled
 from tests.helpers import override_package, window_count
 
@@ -236,32 +236,9 @@ def test_one_round_trip_on_a_single_redis(round_trips):
         assert (rt.count, rt.commands) == (1, [b"EVALSHA"])
 
 
-@pytest.fixture
-def cluster(monkeypatch):
-    """The Cluster code path on this Redis (tests/test_cluster.py runs it on a real one)."""
-    monkeypatch.setattr(store, "is_cluster", lambda client=None: True)
-
-
-def _slot_spy(monkeypatch) -> list[list[str]]:
-    seen: list[list[str]] = []
-    original = store.script
-
-    def spy(name):
-        script = original(name)
-
-        def call(keys, args):
-            seen.append(keys)
-            return script(keys=keys, args=args)
-
-        return call
-
-    monkeypatch.setattr(store, "script", spy)
-    return seen
-
-
-def test_cluster_takes_two_round_trips_each_in_one_slot(cluster, round_trips, monkeypatch):
+def test_cluster_takes_two_round_trips_each_in_one_slot(as_if_on_cluster, round_trips, script_keys):
     password_guard.attempt("warm@example.com", IP, False)
-    seen = _slot_spy(monkeypatch)
+    seen = script_keys
     for ok in (False, True):
         with round_trips() as rt:
             password_guard.attempt(EMAIL, IP, ok)
@@ -269,7 +246,7 @@ def test_cluster_takes_two_round_trips_each_in_one_slot(cluster, round_trips, mo
     assert all(len({k.split("}")[0] for k in slot_keys}) == 1 for slot_keys in seen)
 
 
-def test_cluster_applies_the_same_limits(cluster, redis_client):
+def test_cluster_applies_the_same_limits(as_if_on_cluster, redis_client):
     with override_package(LOGIN_FAILURES_PER_IP=7):
         fail(5)
         with pytest.raises(LoginThrottled):
@@ -282,7 +259,7 @@ def test_cluster_applies_the_same_limits(cluster, redis_client):
         assert not redis_client.exists(keys.account_failures("carol@example.com"))
 
 
-def test_cluster_refused_failure_costs_three_round_trips(cluster, round_trips):
+def test_cluster_refused_failure_costs_three_round_trips(as_if_on_cluster, round_trips):
     fail(5)
     with round_trips() as rt, pytest.raises(LoginThrottled):
         password_guard.attempt(EMAIL, IP, False)

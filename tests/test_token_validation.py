@@ -269,20 +269,6 @@ def simplejwt_outcome(raw: bytes) -> tuple[type, dict] | Any:
     return type(token), token.payload
 
 
-@pytest.fixture
-def pyjwt_decodes(monkeypatch):
-    """How many times simplejwt's backend (so PyJWT) decoded a token."""
-    calls = []
-    real = TokenBackend.decode
-
-    def counting(self, token, verify=True):
-        calls.append(token)
-        return real(self, token, verify)
-
-    monkeypatch.setattr(TokenBackend, "decode", counting)
-    return calls
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fast_path_accepts_exactly_what_simplejwt_accepts(case, install_backend, pyjwt_decodes):
     install_backend(case.backend)
