@@ -1,67 +1,45 @@
-"""A redis-py connection class that counts round trips, switched on only while counting.
-
-One packet written is one round trip: a single command, a pipeline and a MULTI/EXEC block
-each count once. Counting is off during timed loops (one attribute check per packet), so it
-adds nothing measurable to the timings.
-"""
+"""Round-trip counting for the benchmarks: the package's counting connections
+(``django_redis_auth.testing``) with a counter of their own, switched on only while
+counting, so timed loops pay one attribute check per packet and nothing else."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import redis
 import redis.asyncio
 
+from django_redis_auth import testing
 
-class Counter:
+__all__ = ["COUNTER", "AsyncCountingConnection", "CountingConnection", "async_counting_client"]
+
+
+class Counter(testing.RoundTrips):
+    """``start()`` … ``stop()`` around the counted call; ``count``, and ``names()`` (str)."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.enabled = False
-        self.count = 0
-        self.commands: list[str] = []
 
     def start(self) -> None:
-        self.enabled, self.count, self.commands = True, 0, []
+        self.reset()
+        self.enabled = True
 
     def stop(self) -> None:
         self.enabled = False
+
+    def names(self) -> list[str]:
+        return [c.decode(errors="replace") or "?" for c in self.commands]
 
 
 COUNTER = Counter()
 
 
-def _first_word(packed: Any) -> str:
-    chunk = packed[0] if isinstance(packed, list | tuple) else packed
-    parts = bytes(chunk).split(b"\r\n", 3)
-    return parts[2].decode(errors="replace").upper() if len(parts) > 2 else "?"
+class CountingConnection(testing.CountingConnection):
+    counter = COUNTER
 
 
-class CountingConnection(redis.Connection):
-    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        if COUNTER.enabled:
-            COUNTER.count += 1
-            COUNTER.commands.append(_first_word(command))
-        return super().send_packed_command(command, check_health)
-
-
-class AsyncCountingConnection(redis.asyncio.Connection):
-    """Counts a request's round trips, not the handshake of a new connection (CLIENT
-    SETINFO, SELECT): the counted in-process request runs on an event loop of its own, so
-    it opens a connection that a server's loop keeps open across requests."""
-
-    _handshake = False
-
-    async def on_connect_check_health(self, check_health: bool = True) -> None:
-        self._handshake = True
-        try:
-            await super().on_connect_check_health(check_health=check_health)
-        finally:
-            self._handshake = False
-
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        if COUNTER.enabled and not self._handshake:
-            COUNTER.count += 1
-            COUNTER.commands.append(_first_word(command))
-        return await super().send_packed_command(command, check_health)
+class AsyncCountingConnection(testing.AsyncCountingConnection):
+    counter = COUNTER
 
 
 def async_counting_client() -> Any:

@@ -85,7 +85,7 @@ def main() -> None:
             "status": response.status_code,
             "db_queries": len(queries.captured_queries),
             "redis_round_trips": COUNTER.count,
-            "redis_commands": COUNTER.commands,
+            "redis_commands": COUNTER.names(),
         }
     json.dump(result, sys.stdout)
 

@@ -54,7 +54,7 @@ def count_round_trips(op: Op, i: int) -> None:
         finally:
             COUNTER.stop()
     op.redis_round_trips = COUNTER.count
-    op.redis_commands = list(COUNTER.commands)
+    op.redis_commands = COUNTER.names()
     op.db_queries = len(queries.captured_queries)
 
 

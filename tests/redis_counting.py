@@ -1,78 +1,29 @@
-"""Connection classes that count Redis round trips (one per packet written: a single
-command, a pipeline or a MULTI/EXEC block each count once). Deterministic, unlike timing."""
+"""The suite's round-trip counting: the package's counting connections
+(``django_redis_auth.testing``) plus their fakeredis twins."""
 
 import fakeredis
 import fakeredis.aioredis
-import redis
 import redis.asyncio
+
+from django_redis_auth.testing import (
+    ROUND_TRIPS,
+    AsyncCountingConnection,
+    AsyncCountingMixin,
+    CountingConnection,
+    CountingMixin,
+)
+
+__all__ = ["ROUND_TRIPS", "CountingConnection", "CountingFakeConnection", "async_client"]
 
 # FakeConnection became a deprecated factory function; the class is FakeRedisConnection.
 FakeConnection = getattr(fakeredis, "FakeRedisConnection", fakeredis.FakeConnection)
 
 
-class RoundTrips:
-    def __init__(self) -> None:
-        self.count = 0
-        self.commands: list[bytes] = []
-
-    def reset(self) -> None:
-        self.count = 0
-        self.commands = []
-
-
-ROUND_TRIPS = RoundTrips()
-
-
-def _first_word(packed) -> bytes:
-    chunk = packed[0] if isinstance(packed, list | tuple) else packed
-    if isinstance(chunk, memoryview):
-        chunk = bytes(chunk)
-    parts = bytes(chunk).split(b"\r\n")
-    return parts[2] if len(parts) > 2 else b""
-
-
-def _count(command) -> None:
-    ROUND_TRIPS.count += 1
-    ROUND_TRIPS.commands.append(_first_word(command).upper())
-
-
-class CountingConnection(redis.Connection):
-    def send_packed_command(self, command, check_health=True):
-        _count(command)
-        return super().send_packed_command(command, check_health)
-
-
-class CountingFakeConnection(FakeConnection):
-    def send_packed_command(self, command, check_health=True):
-        _count(command)
-        return super().send_packed_command(command, check_health)
-
-
-class _AsyncCounting:
-    """Counts the packets of commands, not of the connection handshake (CLIENT SETINFO):
-    an asyncio connection belongs to one event loop, and the tests run each async call on
-    a loop of its own, so every call opens a connection a server would keep open."""
-
-    _handshake = False
-
-    async def on_connect_check_health(self, check_health=True):
-        self._handshake = True
-        try:
-            return await super().on_connect_check_health(check_health=check_health)
-        finally:
-            self._handshake = False
-
-    async def send_packed_command(self, command, check_health=True):
-        if not self._handshake:
-            _count(command)
-        return await super().send_packed_command(command, check_health)
-
-
-class AsyncCountingConnection(_AsyncCounting, redis.asyncio.Connection):
+class CountingFakeConnection(CountingMixin, FakeConnection):
     pass
 
 
-class AsyncCountingFakeConnection(_AsyncCounting, fakeredis.aioredis.FakeAsyncRedisConnection):
+class AsyncCountingFakeConnection(AsyncCountingMixin, fakeredis.aioredis.FakeAsyncRedisConnection):
     pass
 
 

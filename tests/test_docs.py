@@ -40,6 +40,7 @@ PUBLIC_MODULES = (
     "authentication",
     "signals",
     "senders",
+    "testing",
 )
 
 
