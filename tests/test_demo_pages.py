@@ -295,3 +295,12 @@ def test_api_index_and_page_link_the_openapi_pages_when_the_project_has_them(dem
     demo_site.ROOT_URLCONF = "tests.demo_urls_without_docs"
     assert "docs" not in client.get("/api/").json()["links"]
     assert 'id="link-docs"' not in client.get("/").content.decode()
+
+
+def test_unknown_paths_answer_json_not_an_html_page(demo_site, client):
+    demo_site.DEBUG = False
+    for path in ("/auth/nope/", "/nope", "/api/nope/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}

@@ -21,3 +21,8 @@ urlpatterns = [
 # The page's CSS and JS under runserver *and* gunicorn while DEBUG is on (empty otherwise;
 # production serves collected static files).
 urlpatterns += staticfiles_urlpatterns()
+
+handler400 = "demo.views.bad_request"
+handler403 = "demo.views.permission_denied"
+handler404 = "demo.views.not_found"
+handler500 = "demo.views.server_error"

@@ -108,3 +108,21 @@ def index(request: HttpRequest) -> HttpResponse:
         "google_start": f"{api}google/start/?next=/",
     }
     return render(request, "demo/index.html", {"config": config, "links": links})
+
+
+# Errors outside any DRF view (an unknown path, a crash in middleware) answer in the API's
+# shape too: {"detail", "code"}, never Django's HTML page (settings' DEBUG=0 uses these).
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "Forbidden.", "code": "permission_denied"}, status=403)
