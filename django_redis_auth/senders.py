@@ -48,7 +48,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connections, transaction
 from django.template.loader import render_to_string
-from django.utils.module_loading import import_string
 
 from . import outages
 from .purposes import EmailKind
@@ -131,16 +130,7 @@ def deliver(message: AuthEmail) -> None:
     ``MAILER`` alias of ``MAILERS`` where the project defines it (Django 6.1+), otherwise
     ``EMAIL_BACKEND`` (with ``EMAIL_SEND_TIMEOUT`` on an SMTP backend that has no timeout of
     its own) — either way without a deprecation warning of our own."""
-    email = render(message)
-    if uses_mailers():
-        from .conf import auth_settings
-
-        email.send(using=auth_settings.MAILER)
-        return
-    connection = _connection()
-    if connection is not None:
-        email.connection = connection
-    email.send(fail_silently=False)
+    _connection().send_messages([render(message)])
 
 
 def send_now(message: AuthEmail) -> None:
@@ -199,20 +189,24 @@ def _run() -> None:
 
 
 def _connection() -> Any:
-    """A connection with ``EMAIL_SEND_TIMEOUT`` if Django's SMTP backend would have none
-    (Django's default ``EMAIL_TIMEOUT`` is ``None``: wait forever). Other backends, and an
-    explicit ``EMAIL_TIMEOUT``, are left as configured."""
+    """The backend instance the project's mail goes through (``MAILERS[MAILER]`` or the
+    default mailer on Django 6.1+, ``get_connection()`` before), its SMTP timeout bounded by
+    ``EMAIL_SEND_TIMEOUT`` when nothing else bounds it (Django's default ``EMAIL_TIMEOUT``
+    is ``None``: wait forever). An explicit timeout and other backends are left alone."""
     from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
     from .conf import auth_settings
 
+    if django.VERSION >= (6, 1):
+        from django.core.mail import mailers
+
+        connection = mailers[auth_settings.MAILER] if uses_mailers() else mailers.default
+    else:
+        connection = get_connection()
     seconds = auth_settings.EMAIL_SEND_TIMEOUT
-    backend = import_string(settings.EMAIL_BACKEND)
-    if not seconds or getattr(settings, "EMAIL_TIMEOUT", None) is not None:
-        return None
-    if not (isinstance(backend, type) and issubclass(backend, SMTPBackend)):
-        return None
-    return get_connection(timeout=float(seconds))
+    if seconds and isinstance(connection, SMTPBackend) and connection.timeout is None:
+        connection.timeout = float(seconds)
+    return connection
 
 
 def _work(message: AuthEmail) -> None:

@@ -28,6 +28,23 @@ def set_email_backend(settings_fixture: Any, backend: str) -> None:
         settings_fixture.EMAIL_BACKEND = backend
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def use_smtp(settings_fixture: Any, host: str, port: int, timeout: float | None = None) -> None:
+    """Send the project's mail over SMTP to ``host:port`` (``timeout`` None: the settings'
+    default, which waits forever), configured as the Django under test expects it."""
+    if django.VERSION >= (6, 1):
+        options: dict[str, Any] = {"host": host, "port": port}
+        if timeout is not None:
+            options["timeout"] = timeout
+        settings_fixture.MAILERS = {"default": {"BACKEND": SMTP_BACKEND, "OPTIONS": options}}
+    else:
+        settings_fixture.EMAIL_BACKEND = SMTP_BACKEND
+        settings_fixture.EMAIL_HOST, settings_fixture.EMAIL_PORT = host, port
+        settings_fixture.EMAIL_TIMEOUT = timeout
+
+
 def package_settings(**changes: Any) -> dict[str, Any]:
     """The test run's DJANGO_REDIS_AUTH with ``changes`` applied (for override_settings)."""
     return {**settings.DJANGO_REDIS_AUTH, **changes}

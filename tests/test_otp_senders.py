@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from django_redis_auth import senders
 from django_redis_auth.senders import AuthEmail
+from tests.helpers import set_email_backend, use_smtp
 
 CODE_KINDS = ("email_verification", "login", "password_reset")
 NOTICE_KINDS = ("signup_exists", "password_changed")
@@ -196,8 +197,6 @@ def test_custom_sender_receives_the_message(settings):
 
 # --- bounded SMTP, and nothing lost silently at shutdown ------------------------------------
 
-SMTP = "django.core.mail.backends.smtp.EmailBackend"
-
 
 def deliver_in_thread(message: AuthEmail, limit: float = 10) -> BaseException | None:
     """``senders.deliver(message)`` in a thread that must end within ``limit`` seconds."""
@@ -222,35 +221,25 @@ def test_a_silent_smtp_peer_times_out_instead_of_hanging(settings):
 
     settings.DJANGO_REDIS_AUTH = {**settings.DJANGO_REDIS_AUTH, "EMAIL_SEND_TIMEOUT": 0.2}
     with SilentSMTP() as peer:
-        settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT = (
-            SMTP,
-            "127.0.0.1",
-            peer.port,
-        )
-        settings.EMAIL_TIMEOUT = None  # Django's default: wait forever
+        use_smtp(settings, "127.0.0.1", peer.port)  # no timeout: Django's default, forever
         error = deliver_in_thread(AuthEmail(to="a@example.com", kind="password_changed"))
     assert isinstance(error, TimeoutError | OSError)
 
 
 def test_django_email_timeout_wins_and_other_backends_are_left_alone(settings):
-    settings.EMAIL_BACKEND = SMTP
-    settings.EMAIL_TIMEOUT = 3
-    assert senders._connection() is None  # the backend applies EMAIL_TIMEOUT itself
-    settings.EMAIL_TIMEOUT = None
+    use_smtp(settings, "127.0.0.1", 25, timeout=3)
+    assert senders._connection().timeout == 3  # the project's own timeout
+    use_smtp(settings, "127.0.0.1", 25)
     assert senders._connection().timeout == 10  # EMAIL_SEND_TIMEOUT's default
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert senders._connection() is None
+    set_email_backend(settings, "django.core.mail.backends.locmem.EmailBackend")
+    assert not hasattr(senders._connection(), "timeout")
 
 
 def test_smtp_delivery_works_through_the_bounded_connection(settings):
     from tests.smtp_peers import SinkSMTP
 
     with SinkSMTP() as sink:
-        settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT = (
-            SMTP,
-            "127.0.0.1",
-            sink.port,
-        )
+        use_smtp(settings, "127.0.0.1", sink.port)
         assert deliver_in_thread(AuthEmail(to="a@example.com", kind="password_changed")) is None
     assert [m["To"] for m in sink.messages] == ["a@example.com"]
 
