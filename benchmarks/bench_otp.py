@@ -51,6 +51,7 @@ def build_ops(total: int) -> list[Op]:
 
     from django_redis_auth import otp, senders
     from django_redis_auth.conf import auth_settings
+    from django_redis_auth.purposes import EmailKind
 
     minutes = max(1, int(auth_settings.CODE_TTL) // 60)
     ours_codes: dict[int, str] = {}
@@ -67,7 +68,7 @@ def build_ops(total: int) -> list[Op]:
         code = otp.issue_code(email, PURPOSE, client_ip=_ip(i))
         senders.deliver(
             senders.AuthEmail(
-                to=email, kind=senders.LOGIN, context={"code": code, "code_ttl_minutes": minutes}
+                to=email, kind=EmailKind.LOGIN, context={"code": code, "code_ttl_minutes": minutes}
             )
         )
 
