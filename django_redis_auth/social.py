@@ -278,10 +278,11 @@ def finish_browser_sign_in(params: dict[str, Any], binding: str | None) -> str:
             if user is None or not hasattr(user, "pk") or not users.is_active(user):
                 raise InvalidCredentials()
             code = secrets.token_urlsafe(32)
+            # The browser binding goes with the code: exchanging it needs the same cookie,
+            # so a code lifted from one browser's flow signs no other browser in (login CSRF).
+            pending = json.dumps({"u": str(users.user_id_of(user)), "b": _binding_digest(binding)})
             with store.guard():
-                store.get_client().set(
-                    keys.google_exchange(code), str(users.user_id_of(user)), ex=EXCHANGE_TTL
-                )
+                store.get_client().set(keys.google_exchange(code), pending, ex=EXCHANGE_TTL)
     except APIException as exc:
         return _with_fragment(record["n"], {"error": _code_of(exc)})
     return _with_fragment(record["n"], {"code": code})
@@ -294,13 +295,23 @@ def _code_of(exc: APIException) -> str:
     return str(codes)
 
 
-def exchange(code: str, client: Client) -> SignIn:
-    """The one-time code from the callback's fragment → token pair (or challenge).
-    Taken with GETDEL: of two concurrent exchanges one wins, the other gets 400."""
+def exchange(code: str, binding: str | None, client: Client) -> SignIn:
+    """The one-time code from the callback's fragment → token pair (or challenge), for the
+    browser that ran the flow (``binding``: its cookie). Taken with GETDEL: of two
+    concurrent exchanges one wins, the other gets 400; a code presented without the
+    browser's binding is spent and refused."""
     _require()
     with store.guard():
-        user_id = store.decode(store.get_client().getdel(keys.google_exchange(code)))
-    user = users_cache.load_from_db(user_id) if user_id else None
+        raw = store.decode(store.get_client().getdel(keys.google_exchange(code)))
+    try:
+        record = json.loads(raw) if raw else {}
+    except ValueError:
+        record = {}
+    if not isinstance(record, dict) or not isinstance(record.get("b"), str):
+        raise InvalidCode()
+    if not binding or not compare_digest(record["b"], _binding_digest(binding)):
+        raise InvalidCode()
+    user = users_cache.load_from_db(record.get("u")) if record.get("u") else None
     if user is None:
         raise InvalidCode()
     return _finish(user, client)

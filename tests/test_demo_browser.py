@@ -306,7 +306,10 @@ def test_google_return_trades_the_fragment_code_for_a_pair(page):
     )
     page.goto(page.base + "/#code=one-time-exchange-code")
     page.wait_for_selector("#device-A.signed-in")
-    assert "g@example.com" in page.inner_text("#device-A")
+    # The card shows the address once me/ has answered (a moment after signed-in).
+    page.wait_for_function(
+        "document.querySelector('#device-A').innerText.includes('g@example.com')"
+    )
     assert [json.loads(body) for body in posted] == [{"code": "one-time-exchange-code"}]
     assert "#" not in page.url
     wait_status(page, "google/exchange/", 200)

@@ -3,6 +3,7 @@ next#code=... → google/exchange/. Google is faked (tests/google_fake.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from django_redis_auth import keys
 from tests.google_fake import (
@@ -69,7 +71,7 @@ def test_start_redirects_to_google_with_state_and_pkce(api, google, redis_client
     assert 0 < redis_client.ttl(state_key) <= 600
     cookie = response.cookies["dra_google"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
-    assert cookie["path"] == "/auth/google/callback/"
+    assert cookie["path"] == "/auth/google/"  # callback/ and exchange/, nothing else
     # The verifier stays server-side: Google only ever sees its S256 challenge.
     assert query["code_challenge"] not in redis_client.get(state_key).decode()
 
@@ -89,10 +91,26 @@ def test_full_flow_ends_in_a_token_pair(api, google, bearer):
     assert google.last_token_request["redirect_uri"] == CALLBACK
 
 
-def test_the_callback_deletes_the_binding_cookie(api, google):
-    response = start(api)
-    back = callback(api, google.authorize(response["Location"]))
-    assert back.cookies["dra_google"].value == ""
+def test_the_exchange_deletes_the_binding_cookie(api, google):
+    code = fragment_of(sign_in(api, google))["code"]
+    assert api.cookies["dra_google"].value  # kept by the callback: exchange/ needs it
+    answered = exchange(api, code)
+    assert answered.status_code == 200
+    assert answered.cookies["dra_google"].value == ""
+
+
+def test_an_exchange_code_signs_in_only_the_browser_that_ran_the_flow(api, google):
+    """Login CSRF: an attacker runs the flow, stops at ``next#code=...`` and sends a victim
+    that link. The victim's browser has no (or another) binding cookie: refused, and the
+    code is spent."""
+    code = fragment_of(sign_in(api, google))["code"]
+    victim = APIClient()
+    refused = exchange(victim, code)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid_code"
+    victim.cookies["dra_google"] = "some-other-browsers-binding"
+    assert exchange(victim, code).status_code == 400
+    assert exchange(api, code).status_code == 400  # spent by the first attempt
 
 
 def test_state_replay_is_refused(api, google):
@@ -175,7 +193,9 @@ def test_exchange_code_lives_sixty_seconds_and_is_stored_hashed(api, google, red
     assert 59 <= redis_client.ttl(key) <= 60
     assert code not in key
     assert all(code.encode() not in name for name in redis_client.keys("*"))
-    assert redis_client.get(key).decode() == str(get_user_model().objects.get().pk)
+    record = json.loads(redis_client.get(key))
+    assert record["u"] == str(get_user_model().objects.get().pk)
+    assert api.cookies["dra_google"].value not in record["b"]  # the binding's digest only
 
 
 @pytest.mark.fake_only

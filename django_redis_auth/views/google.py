@@ -7,6 +7,7 @@ session) and ``google/exchange/`` (the callback's one-time code → token pair).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -164,6 +165,16 @@ def _callback_url(request: Request) -> str:
     return request.build_absolute_uri(reverse(name))
 
 
+def _binding_path(request: Request) -> str:
+    """The cookie path covering both callback/ and exchange/ (the URLconf's google/ prefix),
+    and nothing else of the site."""
+    namespace = request.resolver_match.namespace if request.resolver_match else ""
+    prefix = f"{namespace}:" if namespace else ""
+    paths = [reverse(f"{prefix}google-exchange"), urlsplit(_callback_url(request)).path or "/"]
+    common = os.path.commonpath(paths)
+    return common if common.endswith("/") else common + "/"
+
+
 class GoogleStartView(PublicAPIView):
     """GET ?next=<allow-listed URL> → 302 to Google's consent page."""
 
@@ -182,7 +193,7 @@ class GoogleStartView(PublicAPIView):
             BINDING_COOKIE,
             start.binding,
             max_age=social.STATE_TTL,
-            path=urlsplit(callback).path or "/",
+            path=_binding_path(request),
             secure=request.is_secure(),
             httponly=True,
             samesite="Lax",  # sent on Google's top-level redirect back to the callback
@@ -201,11 +212,8 @@ class GoogleCallbackView(PublicAPIView):
         target = social.finish_browser_sign_in(
             request.query_params.dict(), request.COOKIES.get(BINDING_COOKIE)
         )
-        response = HttpResponseRedirect(target)
-        response.delete_cookie(
-            BINDING_COOKIE, path=urlsplit(_callback_url(request)).path or "/", samesite="Lax"
-        )
-        return response
+        # The cookie stays until exchange/: the code in the fragment needs it there too.
+        return HttpResponseRedirect(target)
 
 
 class GoogleExchangeView(PublicAPIView):
@@ -216,4 +224,7 @@ class GoogleExchangeView(PublicAPIView):
     errors = (ProviderNotConfigured, InvalidCode, InvalidCredentials, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
-        return _answer(social.exchange(self.validated()["code"], client_of(request)))
+        binding = request.COOKIES.get(BINDING_COOKIE)
+        response = _answer(social.exchange(self.validated()["code"], binding, client_of(request)))
+        response.delete_cookie(BINDING_COOKIE, path=_binding_path(request), samesite="Lax")
+        return response
