@@ -179,16 +179,18 @@ def confirm_second_factor(user: Any, code: str, client: Client = _NOBODY) -> boo
     Returns the new ``otp_required`` (True). Raises ``InvalidCode`` / ``TooManyAttempts``."""
     user = _row(user)
     _second_factor_usable(user)
+    email, binding = users.canonical_email_of(user), _binding(user)
     otp.verify_code(
-        users.canonical_email_of(user),
-        Purpose.SECOND_FACTOR,
-        code,
-        binding=_binding(user),
-        client_ip=client.ip,
+        email, Purpose.SECOND_FACTOR, code, binding=binding, consume=False, client_ip=client.ip
     )
-    if not user.otp_required:
-        user.otp_required = True
-        user.save(update_fields=["otp_required"])
+    changed = not user.otp_required
+    with users.atomic():
+        if changed:
+            user.otp_required = True
+            user.save(update_fields=["otp_required"])
+        # Spent last: a failed save leaves the code usable (flows.confirm_password_reset).
+        otp.verify_code(email, Purpose.SECOND_FACTOR, code, binding=binding)
+    if changed:
         signals.second_factor_changed.send(__name__, user=user, enabled=True)
     return True
 
@@ -260,8 +262,9 @@ def confirm_email_change(
     """
     user = _row(user)
     new_email = normalize_email(new_email)
+    binding = _binding(user)
     otp.verify_code(
-        new_email, Purpose.EMAIL_CHANGE, code, binding=_binding(user), client_ip=client.ip
+        new_email, Purpose.EMAIL_CHANGE, code, binding=binding, consume=False, client_ip=client.ip
     )
     owner = users.find_by_email(new_email)
     if owner is not None and owner.pk != user.pk:
@@ -279,6 +282,8 @@ def confirm_email_change(
             # the transaction (Redis down rolls the change back).
             revocation.revoke_user(user, reason="email_changed")
             pair = tokens.issue_token_pair(user, client)
+            # Spent last: if anything above fails the code still works.
+            otp.verify_code(new_email, Purpose.EMAIL_CHANGE, code, binding=binding)
     except IntegrityError:
         raise EmailTaken() from None
     senders.send(

@@ -17,6 +17,7 @@ and ``ninja_auth.AsyncRedisJWTBearer`` in django-ninja's async operations.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -50,7 +51,9 @@ async def get_user(user_id: Any, cached: bytes | str | None) -> Any | None:
     user = await sync_to_async(users_cache.load_from_db)(user_id)
     if user is not None:
         fill_keys, fill_args = users_cache.fill_call(user_id, user, version)
-        with store.guard():
+        # As the synchronous refill: a refused write (maxmemory with noeviction) still
+        # serves the row; a later request refills the cache.
+        with contextlib.suppress(AuthUnavailable), store.guard():
             await async_store.script("fill_user")(keys=fill_keys, args=fill_args)
     return user
 

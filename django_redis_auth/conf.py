@@ -62,9 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_UNICODE_LOCAL_PART": False,
     # Refuse login until the email is verified.
     "REQUIRE_VERIFIED_EMAIL": True,
-    # How login/ refuses an unverified account: "conceal" answers like a wrong password
-    # (and mails a fresh verification code when the password was right); "reveal" answers
-    # 403 email_not_verified, which tells a fresh sign-up from a taken address.
+    # How login/ refuses an unverified account: "conceal" answers like a wrong password;
+    # "reveal" answers 403 email_not_verified, which tells a fresh sign-up from a taken
+    # address.
     "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.

@@ -36,12 +36,10 @@ from .clients import Client
 from .conf import auth_settings
 from .emails import normalize_email
 from .exceptions import (
-    AuthUnavailable,
     EmailNotVerified,
     InvalidCode,
     InvalidCredentials,
     PasswordInvalid,
-    RateLimited,
 )
 from .purposes import EmailKind, Purpose
 from .senders import AuthEmail
@@ -186,10 +184,15 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
     email = normalize_email(email)
     # The user first: with the database down the request fails before the code is spent.
     user = users.find_by_email(email)
-    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, client_ip=client.ip)
     if user is None or not users.is_active(user):
-        raise InvalidCode()
-    users.mark_verified(user)
+        otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, client_ip=client.ip)
+        raise InvalidCode()  # (a code for no account cannot exist; the guess still counts)
+    otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code, consume=False, client_ip=client.ip)
+    with users.atomic():
+        users.mark_verified(user)
+        # Spent last, inside the transaction: if the save fails the code still works, and
+        # of concurrent verifies only one gets past this line (the others roll back).
+        otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code)
     return tokens.issue_token_pair(user, client)
 
 
@@ -200,10 +203,12 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     """Email + password → a token pair, or a :class:`Challenge` when a second factor applies.
 
     An account whose address is not verified yet answers exactly like a wrong password
-    (401 ``invalid_credentials``), and when the password was right a fresh verification
-    code goes to the stored address: otherwise signing up with someone's address and your
-    own password, then logging in, would tell a taken address (401) from a fresh one.
-    ``UNVERIFIED_LOGIN = "reveal"`` answers 403 ``email_not_verified`` instead.
+    (401 ``invalid_credentials``), and does exactly the same work: otherwise signing up with
+    someone's address and your own password, then logging in, would tell a taken address
+    from a fresh one. Its owner asks ``otp/`` for a new verification code. (Mailing one
+    from here would also hand whoever signed up with the address a way to keep mailing the
+    real owner codes that verify the stranger's account.) ``UNVERIFIED_LOGIN = "reveal"``
+    answers 403 ``email_not_verified`` instead.
     """
     email = normalize_email(email)
     user = users.check_credentials(client.request, email, password)
@@ -221,7 +226,6 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     if user is None:
         raise InvalidCredentials()
     if concealed:
-        _resend_verification(user, client.ip)
         raise InvalidCredentials()
     if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
         raise EmailNotVerified()
@@ -229,18 +233,6 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
         # step_up: the account is at its failure ceiling; the emailed code is the way in.
         return Challenge(start_login_challenge(user, client))
     return tokens.issue_token_pair(user, client)
-
-
-def _resend_verification(user: Any, ip: str | None) -> None:
-    """Best effort, silent: a refused or failed send must look like any wrong password."""
-    try:
-        code = otp.issue_code(
-            users.canonical_email_of(user), Purpose.EMAIL_VERIFICATION, client_ip=ip
-        )
-    except (RateLimited, AuthUnavailable):
-        return
-    if code is not None:
-        senders.send(_code_email(EmailKind.EMAIL_VERIFICATION, users.stored_email(user), code))
 
 
 def start_login_challenge(user: Any, client: Client = _NOBODY) -> str:
@@ -369,7 +361,6 @@ def confirm_password_reset(
     if user is None or not users.is_active(user):
         raise InvalidCode()
     _check_password_rules(new_password, user, "new_password")
-    otp.verify_code(email, Purpose.PASSWORD_RESET, code)  # of concurrent confirms, one gets here
     with users.atomic():
         user.set_password(new_password)
         update_fields = ["password"]
@@ -379,4 +370,7 @@ def confirm_password_reset(
         # Inside the transaction, before the row is written: if Redis is down, nothing is.
         receivers.revoke_before_save(user, reason="password_reset")
         user.save(update_fields=update_fields)
+        # The code is spent last: a failed save leaves it usable, and of concurrent
+        # confirms only one gets past this line (the others roll their save back).
+        otp.verify_code(email, Purpose.PASSWORD_RESET, code)
     senders.send(AuthEmail(to=users.stored_email(user), kind=EmailKind.PASSWORD_CHANGED))

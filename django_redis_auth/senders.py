@@ -45,8 +45,9 @@ from typing import Any
 
 import django
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.template.loader import render_to_string
 
 from . import outages
@@ -243,7 +244,8 @@ def _submit(message: AuthEmail) -> None:
 def send_in_background(message: AuthEmail) -> None:
     """Default sender: queue ``message`` for the background threads once the current
     database transaction commits (immediately outside a transaction). Returns at once."""
-    transaction.on_commit(lambda: _submit(message))
+    # On the user rows' database: its transaction is the one the message depends on.
+    transaction.on_commit(lambda: _submit(message), using=router.db_for_write(get_user_model()))
 
 
 def pending() -> int:

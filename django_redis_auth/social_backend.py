@@ -80,6 +80,11 @@ class GoogleBackend(BaseOAuth2PKCE, GoogleOAuth2):
 
     DEFAULT_USE_PKCE = True
     PKCE_DEFAULT_CODE_VERIFIER_LENGTH = 64
+    # Links are found by Google's stable ``sub`` only. social-core would also look up a link
+    # stored under the address (its legacy uid): any Google account claiming that address,
+    # verified or not, would then sign in to the account linked to it.
+    ID_KEY = "sub"
+    LEGACY_ID_KEYS: tuple[str, ...] = ()
 
     flow_state: str | None = None
     code_verifier: str | None = None

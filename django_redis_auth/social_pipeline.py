@@ -87,6 +87,13 @@ def associate_by_verified_email(
         raise AccountExists()
     if not users.is_active(existing):
         raise InvalidCredentials()
+    if not users.is_verified(existing):
+        # Nobody ever proved this mailbox for the row: its password may be a stranger's who
+        # signed up with the address first (pre-hijacking). Google just proved the mailbox,
+        # so the owner keeps the account and that password dies (with its sessions: the
+        # save revokes them). The owner can set a password through password reset.
+        existing.set_unusable_password()
+        existing.save(update_fields=["password"])
     return {"user": existing, "is_new": False, "linked_by_email": True}
 
 

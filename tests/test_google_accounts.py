@@ -54,7 +54,7 @@ def caught():
 def test_existing_account_is_linked_when_google_verified_the_address(
     api, google, make_user, caught
 ):
-    user = make_user(email="alice@example.com", email_verified=False)
+    user = make_user(email="alice@example.com")
     linked = caught(signals.social_linked)
     # Another spelling of the same mailbox: the canonical form decides.
     response = post(api, google.id_token(google.profile(email="Alice@EXAMPLE.com")))
@@ -62,9 +62,41 @@ def test_existing_account_is_linked_when_google_verified_the_address(
     assert get_user_model().objects.count() == 1
     user.refresh_from_db()
     assert user.social_auth.get().uid == "1001"
-    assert user.email_verified is True  # Google's word verified the mailbox
-    assert user.has_usable_password()  # the password still works
+    assert user.has_usable_password()  # the owner's password still works
     assert [kw["user"].pk for kw in linked] == [user.pk]
+
+
+def test_linking_a_never_verified_account_voids_its_password(api, google, make_user, password):
+    """Pre-hijacking: someone signed up with the address first and chose the password; the
+    mailbox was never proven. Google proves it now: the owner gets the account, verified,
+    and the stranger's password (and its sessions) are gone."""
+    make_user(email="alice@example.com", email_verified=False)
+    assert (
+        api.post(
+            "/auth/login/", {"email": "alice@example.com", "password": password}, format="json"
+        ).status_code
+        == 401
+    )  # unverified: refused like a wrong password
+    response = post(api, google.id_token(google.profile(email="alice@example.com")))
+    assert response.status_code == 200, response.content
+    user = get_user_model().objects.get()
+    assert user.email_verified is True  # Google's word verified the mailbox
+    assert not user.has_usable_password()
+    again = api.post(
+        "/auth/login/", {"email": "alice@example.com", "password": password}, format="json"
+    )
+    assert again.status_code == 401
+
+
+def test_a_link_stored_under_the_address_is_not_a_way_in(api, google, make_user):
+    """social-core's legacy uid is the address: an unverified Google account claiming it
+    must not sign in to the account such a link points at (links are found by sub only)."""
+    from social_django.models import UserSocialAuth
+
+    victim = make_user(email="alice@example.com")
+    UserSocialAuth.objects.create(user=victim, provider="google-oauth2", uid="alice@example.com")
+    claim = google.profile(sub="6666", email="alice@example.com", email_verified=False)
+    error(post(api, google.id_token(claim)), 409, "account_exists")
 
 
 def test_unverified_google_address_is_never_linked(api, google, make_user):

@@ -161,6 +161,27 @@ def test_password_reset_writes_nothing_if_revocation_fails(api, user, login, bea
     assert bearer(pair["access"]).get("/auth/me/").status_code == 200
 
 
+def test_a_failed_save_leaves_the_reset_code_usable(api, user, monkeypatch):
+    """The database fails at the save: 503, nothing changed, and the same code still works
+    once it is back (the code is spent last, inside the transaction)."""
+    from django.db import OperationalError
+
+    code = reset_code(api)
+    real_save = User.save
+
+    def failing_save(self, *args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(User, "save", failing_save)
+    response = confirm(api, code)
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    monkeypatch.setattr(User, "save", real_save)
+    assert confirm(api, code).status_code == 200
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+    assert confirm(api, code).status_code == 400  # and then it is spent
+
+
 def test_password_reset_of_inactive_account_sends_nothing(api, make_user):
     make_user(is_active=False)
     response = post(api, "password/reset/", {"email": "alice@example.com"})
