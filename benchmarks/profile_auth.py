@@ -107,7 +107,7 @@ def main() -> int:
             auth.get_validated_token(raw)
         ),
         "  of which: simplejwt's AccessToken(raw) (its constructor)": lambda: AccessToken(raw),
-        "  of which: token_validation.validate (HMAC check + simplejwt's Token.verify)": lambda: (
+        "  of which: token_validation.validate (PyJWT decode + simplejwt's Token.verify)": lambda: (
             token_validation.validate(raw)
         ),
         "  of which: simplejwt's TokenBackend.decode (PyJWT, simplejwt's options)": lambda: (
