@@ -28,7 +28,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError
-from django.db.models import F
 from django.utils.crypto import salted_hmac
 
 from . import otp, password_guard, receivers, senders, tokens, users, users_cache
@@ -138,18 +137,23 @@ def _signup_insert_first(email: str, password: str, ip: str | None) -> AuthEmail
     fields = {model.get_email_field_name(): email}
     if model.USERNAME_FIELD not in fields:
         fields[model.USERNAME_FIELD] = email
-    try:
-        with users.atomic():
-            model._default_manager.create_user(password=password, **fields)
-            # Redis last: a refused or failed issue rolls the new row back.
-            code = otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip)
-    except IntegrityError:
-        # The address is taken (or a concurrent sign-up won the race): answer as for an
-        # existing account. The password was hashed already, so the cost is the same.
-        existing = users.find_by_email(email)
-        if existing is None:
-            raise
-        return _signup_existing(existing, email, password, ip, hashed=True)
+    # One transaction either way, one insert attempt (the unique constraint refuses a taken
+    # address), and a commit that writes in both cases (the new row, or the lock taken on
+    # the existing one): a commit that writes flushes the database's log, most of a
+    # sign-up's cost (docs/security.md, "Enumeration", has the measured difference).
+    with users.atomic():
+        try:
+            with users.atomic():  # a savepoint: the unique constraint decides
+                model._default_manager.create_user(password=password, **fields)
+        except IntegrityError:
+            # Taken (or a concurrent sign-up won the race): answer as for an existing
+            # account. The password was hashed already, so the cost is the same.
+            existing = users.find_by_email(email, lock=True)
+            if existing is None:
+                raise
+            return _signup_existing(existing, email, password, ip, hashed=True)
+        # Redis last: a refused or failed issue rolls the new row back.
+        code = otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip)
     return _code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
 
 
@@ -158,22 +162,10 @@ def _signup_existing(
 ) -> AuthEmail | None:
     if not hashed:
         make_password(password)  # the same hashing cost as creating an account
-    _committed_write(user)
     otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip, store_code=False)
     if not users.is_active(user):
         return None
     return AuthEmail(to=users.stored_email(user), kind=EmailKind.SIGNUP_EXISTS)
-
-
-def _committed_write(user: Any) -> None:
-    """A no-op write, committed: a new account costs a committed insert (the commit's log
-    flush is most of it), so a taken address pays for a committed update of its own row
-    instead, and the two take alike (docs/security.md, "Enumeration"). No signals, no
-    change: the column is set to itself."""
-    model = type(user)
-    field = users.email_field()
-    with users.atomic():
-        model._default_manager.filter(pk=user.pk).update(**{field: F(field)})
 
 
 def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:

@@ -52,7 +52,7 @@ def user_id_of(user: Any) -> Any:
     return getattr(user, jwt_settings.USER_ID_FIELD)
 
 
-def find_by_email(email: str) -> Any | None:
+def find_by_email(email: str, *, lock: bool = False) -> Any | None:
     """The one user whose address has the canonical form of ``email``, or ``None``.
 
     Equality of canonical forms decides, never the database's case folding. Models that
@@ -60,14 +60,16 @@ def find_by_email(email: str) -> Any | None:
     lookup. Others (``auth.User`` keeps addresses as typed) get the database's
     case-insensitive match as a *candidate* list, filtered by canonical equality in Python;
     if two accounts share a canonical address the lookup is ambiguous and finds no one
-    (the ``email_collisions`` command reports such rows).
+    (the ``email_collisions`` command reports such rows). ``lock`` (inside a transaction,
+    models of the first kind) locks the row it finds (``SELECT ... FOR UPDATE``).
     """
     model = get_user_model()
     field = email_field()
     canonical = normalize_email(email)
     manager = model._default_manager
     if getattr(model, "CANONICAL_EMAIL", False):
-        return manager.filter(**{field: canonical}).first()
+        rows = manager.select_for_update() if lock else manager
+        return rows.filter(**{field: canonical}).first()
     matches = [
         user
         for user in manager.filter(**{f"{field}__iexact": canonical})[:_CANDIDATES]
