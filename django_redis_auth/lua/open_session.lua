@@ -6,6 +6,8 @@
 -- A missing epoch means every earlier token is void (never issued, expired, or lost with
 -- Redis data), so a fresh random epoch is safe, and every family the index lists is dead.
 -- The epoch's and the index's TTLs only grow: they must outlive the newest family.
+--#include sessions
+
 local ttl, now = tonumber(ARGV[2]), tonumber(ARGV[5])
 local epoch = redis.call('GET', KEYS[1])
 -- A write that needs memory first: at maxmemory Redis refuses only a script's *first* such
@@ -15,12 +17,8 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch, 'PX', ttl)
   redis.call('DEL', KEYS[3])
-elseif redis.call('PTTL', KEYS[1]) < ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  outlive(KEYS[1], ttl)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[4])
-if redis.call('PTTL', KEYS[3]) < ttl then
-  redis.call('PEXPIRE', KEYS[3], ttl)
-end
+index_family(KEYS[3], ARGV[4], now, ttl)
 return epoch

@@ -12,6 +12,9 @@
 -- at `minted` ms, no longer ago than the interval: the caller mints that same successor
 -- again; nothing is written), {'revoked', 0} (session, user or token already revoked, or
 -- state lost) or {'reused', 0} (any other already-rotated token: the family is revoked).
+
+--#include sessions
+
 local epoch = redis.call('GET', KEYS[1])
 if not epoch or epoch ~= ARGV[1] then
   return {'revoked', 0}
@@ -37,14 +40,8 @@ if live == ARGV[2] then
   end
   redis.call('SET', KEYS[2], ARGV[4] .. '|' .. created .. '|' .. ARGV[9] .. '|' .. details,
     'PX', ttl)
-  if redis.call('PTTL', KEYS[1]) < ttl then
-    redis.call('PEXPIRE', KEYS[1], ttl)
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  redis.call('ZADD', KEYS[4], now + ttl, ARGV[11])
-  if redis.call('PTTL', KEYS[4]) < ttl then
-    redis.call('PEXPIRE', KEYS[4], ttl)
-  end
+  outlive(KEYS[1], ttl)
+  index_family(KEYS[4], ARGV[11], now, ttl)
   return {'ok', 0}
 end
 local interval = tonumber(ARGV[8])

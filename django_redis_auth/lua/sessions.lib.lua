@@ -1,0 +1,18 @@
+-- Shared by open_session.lua and rotate_refresh.lua (store.py pastes it where a script says
+-- `--#include sessions`): the epoch's and the session index's TTLs only grow, since they
+-- must outlive the newest family that depends on them.
+
+-- Keep `key` alive at least `ms` longer; never shorten it.
+local function outlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
+
+-- List family `member` in the user's session index until `now + ttl` (scores are expiry
+-- times), dropping the members that have expired.
+local function index_family(index, member, now, ttl)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+  redis.call('ZADD', index, now + ttl, member)
+  outlive(index, ttl)
+end
