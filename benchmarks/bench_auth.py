@@ -33,9 +33,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from benchmarks.alternatives import DBBlacklistJWTAuthentication, NaiveRedisJWTAuthentication
 from benchmarks.harness import Op
-from django_redis_auth import keys, store, verified_tokens
+from django_redis_auth import keys, store
 from django_redis_auth.authentication import RedisJWTAuthentication
-from django_redis_auth.tokens import issue_token_pair
+from django_redis_auth.tokens import verified as verified_tokens
+from django_redis_auth.tokens.issuing import issue_token_pair
 
 
 def drf_request(token: str) -> Request:

@@ -22,12 +22,12 @@ WARMUP = 20
 def unavailable() -> str | None:
     """Why this section cannot run, or ``None``."""
     try:
-        from django_redis_auth import otp
+        from django_redis_auth.codes import otp
 
         otp.issue_code  # noqa: B018 - the API this section measures
         otp.verify_code  # noqa: B018
     except (ImportError, AttributeError) as exc:
-        return f"django_redis_auth.otp is missing ({exc})"
+        return f"django_redis_auth.codes.otp is missing ({exc})"
     return None
 
 
@@ -49,9 +49,9 @@ def _devices(prefix: str, count: int) -> list[int]:
 def build_ops(total: int) -> list[Op]:
     from django_otp.plugins.otp_email.models import EmailDevice
 
-    from django_redis_auth import otp, senders
+    from django_redis_auth.codes import otp, senders
+    from django_redis_auth.codes.purposes import EmailKind
     from django_redis_auth.conf import auth_settings
-    from django_redis_auth.purposes import EmailKind
 
     minutes = max(1, int(auth_settings.CODE_TTL) // 60)
     ours_codes: dict[int, str] = {}
@@ -120,7 +120,8 @@ def build_ops(total: int) -> list[Op]:
 
 
 def _code_memory(out: Callable[[str], None]) -> dict[str, int]:
-    from django_redis_auth import keys, otp, store
+    from django_redis_auth import keys, store
+    from django_redis_auth.codes import otp
 
     client = store.get_client()
     sizes: dict[str, list[int]] = {"code": [], "limits": [], "ip counter": []}

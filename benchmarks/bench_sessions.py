@@ -32,7 +32,7 @@ def _client(i: int) -> Any:
 
 
 def _sign_in(user: Any, i: int) -> Any:
-    from django_redis_auth import tokens
+    from django_redis_auth.tokens import issuing as tokens
 
     return tokens.issue_token_pair(user, _client(i))
 
@@ -69,7 +69,8 @@ def _memory(users: list[Any], per_user: int) -> dict[str, float]:
 
 
 def run(args: Any, out: Out) -> list[Target]:
-    from django_redis_auth import devices, tokens
+    from django_redis_auth.tokens import devices
+    from django_redis_auth.tokens import issuing as tokens
 
     count = 200 if args.quick else 5_000
     out(

@@ -38,7 +38,7 @@ def main() -> None:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from benchmarks.counting import COUNTER
-    from django_redis_auth.tokens import issue_token_pair
+    from django_redis_auth.tokens.issuing import issue_token_pair
 
     call_command("migrate", verbosity=0)
     count = int(os.environ.get("BENCH_E2E_USERS", "500"))

@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--force-flush", action="store_true", help="see benchmarks/run.py")
     parser.add_argument(
         "--sender",
-        default="django_redis_auth.senders.send_in_background",
+        default="django_redis_auth.codes.senders.send_in_background",
         help="EMAIL_SENDER for the run; benchmarks.enumeration.discard drops every message "
         "(to tell the mail's share of a difference from the rest)",
     )
@@ -92,8 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def build_cases() -> list[Case]:
     from django.contrib.auth import get_user_model
 
-    from django_redis_auth import otp
-    from django_redis_auth.purposes import Purpose
+    from django_redis_auth.codes import otp
+    from django_redis_auth.codes.purposes import Purpose
 
     users = get_user_model().objects
     known = "known@bench.example.com"

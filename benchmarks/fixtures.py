@@ -46,7 +46,7 @@ class ManyUsers:
     server sees when many clients each bring their own token."""
 
     def __init__(self, users: int, per_user: int, prefix: str = "bench-many-") -> None:
-        from django_redis_auth.tokens import issue_token_pair
+        from django_redis_auth.tokens.issuing import issue_token_pair
 
         t0 = time.perf_counter()
         self.users = bulk_users(prefix, users)
@@ -60,7 +60,7 @@ class CachedUsers:
     template user under each id), added incrementally: a user cache of N users."""
 
     def __init__(self, template: Any) -> None:
-        from django_redis_auth import users_cache
+        from django_redis_auth.accounts import users_cache
 
         self.count = 0
         entry = json.loads(users_cache.serialize(template))

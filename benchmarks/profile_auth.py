@@ -45,16 +45,13 @@ def main() -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from benchmarks.bench_auth import drf_request
-    from django_redis_auth import (
-        keys,
-        revocation,
-        store,
-        token_validation,
-        users_cache,
-        verified_tokens,
-    )
+    from django_redis_auth import keys, store
+    from django_redis_auth.accounts import users_cache
     from django_redis_auth.authentication import RedisJWTAuthentication
-    from django_redis_auth.tokens import issue_token_pair
+    from django_redis_auth.tokens import revocation
+    from django_redis_auth.tokens import validation as token_validation
+    from django_redis_auth.tokens import verified as verified_tokens
+    from django_redis_auth.tokens.issuing import issue_token_pair
 
     user = fixtures.make_user("bench-profile@bench.example")
     token = issue_token_pair(user).access

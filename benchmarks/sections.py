@@ -312,8 +312,9 @@ def _revoked_key_memory(user: Any, bulk: int, bulk_bytes: int, out: Out) -> list
     """MEMORY USAGE of a revocation record written by the package itself."""
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from django_redis_auth import keys, revocation, store
-    from django_redis_auth.tokens import issue_token_pair
+    from django_redis_auth import keys, store
+    from django_redis_auth.tokens import revocation
+    from django_redis_auth.tokens.issuing import issue_token_pair
 
     client = store.get_client()
     sizes = []

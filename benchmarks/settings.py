@@ -73,7 +73,7 @@ SIMPLE_JWT = {
 DJANGO_REDIS_AUTH = {
     # Warm for the whole run: the measured path is the cache hit.
     "USER_CACHE_TTL": 3 * 3600,
-    "EMAIL_SENDER": "django_redis_auth.senders.send_now",
+    "EMAIL_SENDER": "django_redis_auth.codes.senders.send_now",
 }
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -11,10 +11,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from django_redis_auth.accounts.serializers import UserSerializer
+from django_redis_auth.accounts.views import MeView
 from django_redis_auth.async_auth import AsyncRedisJWTAuthentication
 from django_redis_auth.exceptions import exception_handler
-from django_redis_auth.serializers import UserSerializer
-from django_redis_auth.views import MeView
 
 
 class SimpleJWTMeView(MeView):

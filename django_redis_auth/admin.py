@@ -7,8 +7,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .admin_sessions import SessionsAdminMixin
-from .models import User
+from django_redis_auth.models import User
+from django_redis_auth.tokens.admin import SessionsAdminMixin
 
 
 class EmailUserCreationForm(UserCreationForm):

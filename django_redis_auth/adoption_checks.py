@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Warning
 from django.db.models import F, UniqueConstraint
 
-from . import users
-from .conf import auth_settings
-from .senders import uses_mailers
+from django_redis_auth.accounts import users
+from django_redis_auth.codes.senders import uses_mailers
+from django_redis_auth.conf import auth_settings
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 

@@ -8,7 +8,7 @@ class DjangoRedisAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, outages, receivers
+        from django_redis_auth import checks, outages, receivers
 
         checks.register()
         receivers.connect()
@@ -17,4 +17,4 @@ class DjangoRedisAuthConfig(AppConfig):
             import drf_spectacular  # noqa: F401  (the optional [openapi] extra)
         except ImportError:
             return
-        from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from django_redis_auth import schema  # noqa: F401  registers the OpenAPI extensions

@@ -24,9 +24,11 @@ from asgiref.sync import sync_to_async
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from . import async_store, keys, revocation, store, users_cache
-from .authentication import RedisJWTAuthentication
-from .exceptions import AuthUnavailable
+from django_redis_auth import async_store, keys, store
+from django_redis_auth.accounts import users_cache
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.exceptions import AuthUnavailable
+from django_redis_auth.tokens import revocation
 
 
 async def check(token: Token) -> bytes | None:

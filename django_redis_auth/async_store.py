@@ -19,8 +19,8 @@ import redis.asyncio
 from django.core.exceptions import ImproperlyConfigured
 from redis.commands.core import AsyncScript
 
-from . import store
-from .conf import auth_settings, on_change
+from django_redis_auth import store
+from django_redis_auth.conf import auth_settings, on_change
 
 _lock = threading.Lock()
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()

@@ -9,9 +9,12 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from . import revocation, token_validation, users_cache, verified_tokens
-from .conf import auth_settings
-from .exceptions import AuthUnavailable, InvalidToken, UserInactive, UserNotFound
+from django_redis_auth.accounts import users_cache
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, UserInactive, UserNotFound
+from django_redis_auth.tokens import revocation
+from django_redis_auth.tokens import validation as token_validation
+from django_redis_auth.tokens import verified as verified_tokens
 
 __all__ = [
     "RedisJWTAuthentication",

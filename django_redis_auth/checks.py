@@ -12,7 +12,7 @@ from django.core.checks import Error, Tags, Warning
 from django.core.checks import register as register_check
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import auth_settings
+from django_redis_auth.conf import auth_settings
 
 AUTH_CLASS = "django_redis_auth.authentication.RedisJWTAuthentication"
 
@@ -76,7 +76,7 @@ class Hints:
         "Remove it: a password change revokes every session of the user through model signals "
         "without reading the password hash on each request, and the setting only puts a hash "
         "of the password hash into every token. Where a password is written without save() "
-        "(QuerySet.update, raw SQL), call django_redis_auth.revocation.revoke_user(user)."
+        "(QuerySet.update, raw SQL), call django_redis_auth.tokens.revocation.revoke_user(user)."
     )
     GOOGLE_EXTRA_MISSING = (
         "pip install 'django-redis-auth[google]' (social-auth-app-django, google-auth)."
@@ -195,7 +195,7 @@ def check_simplejwt(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 def maxmemory_policy() -> str | None:
     """The Redis server's ``maxmemory-policy``: ``CONFIG GET``, else ``INFO memory`` (managed
     Redis often disables CONFIG), else ``None`` (neither allowed, or Redis unreachable)."""
-    from . import store
+    from django_redis_auth import store
 
     try:
         client = store.get_client()
@@ -230,7 +230,7 @@ def check_eviction(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 
 def check_google(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    from . import social
+    from django_redis_auth.google import service as social
 
     if _settings_error() or not social.audiences():
         return []
@@ -268,7 +268,7 @@ def check_adoption(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Mail delivery and user-model fields (W020-W024, in adoption_checks.py)."""
     if _settings_error():
         return []
-    from . import adoption_checks
+    from django_redis_auth import adoption_checks
 
     return adoption_checks.check_email_delivery() + adoption_checks.check_user_model()
 

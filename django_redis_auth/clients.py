@@ -28,7 +28,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .conf import auth_settings
+from django_redis_auth.conf import auth_settings
 
 __all__ = ["Client", "client_of", "forwarded_for", "remote_addr", "resolve_ip", "watch"]
 

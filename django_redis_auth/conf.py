@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to a callable(AuthEmail) that delivers mail; the default does it off the
     # request path in a background thread.
-    "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    "EMAIL_SENDER": "django_redis_auth.codes.senders.send_in_background",
     # Django 6.1+ with MAILERS: the alias the app's mail goes through (ignored when the project
     # configures EMAIL_BACKEND instead).
     "MAILER": "default",
@@ -92,7 +92,7 @@ DEFAULTS: dict[str, Any] = {
     # whole /64, so counting single addresses would give it 2^64 fresh budgets.
     "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer of the user that me/ shows.
-    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
+    "USER_SERIALIZER": "django_redis_auth.accounts.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (verified_tokens.py);

@@ -15,7 +15,7 @@ import unicodedata
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from .conf import auth_settings
+from django_redis_auth.conf import auth_settings
 
 __all__ = ["EmailNotAllowed", "canonical_email", "normalize_email"]
 

@@ -80,8 +80,8 @@ import ipaddress
 
 from django.conf import settings
 
-from .conf import auth_settings
-from .purposes import Purpose
+from django_redis_auth.codes.purposes import Purpose
+from django_redis_auth.conf import auth_settings
 
 REVOKED = "!revoked"
 

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .emails import EmailNotAllowed, canonical_email, normalize_email
+from django_redis_auth.emails import EmailNotAllowed, canonical_email, normalize_email
 
 __all__ = ["User", "UserManager", "normalize_email"]
 

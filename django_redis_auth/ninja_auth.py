@@ -26,9 +26,9 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from rest_framework.exceptions import APIException
 
-from .async_auth import AsyncRedisJWTAuthentication
-from .authentication import RedisJWTAuthentication
-from .exceptions import detail_and_code
+from django_redis_auth.async_auth import AsyncRedisJWTAuthentication
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.exceptions import detail_and_code
 
 
 class AuthError(HttpError):

@@ -20,8 +20,9 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
-from . import revocation, users, users_cache
-from .exceptions import AuthUnavailable
+from django_redis_auth.accounts import users, users_cache
+from django_redis_auth.exceptions import AuthUnavailable
+from django_redis_auth.tokens import revocation
 
 logger = logging.getLogger("django_redis_auth")
 

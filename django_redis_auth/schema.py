@@ -28,15 +28,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 
-from .authentication import RedisJWTAuthentication
-from .exceptions import (
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.exceptions import (
     AUTHENTICATION_ERRORS,
     ERROR_CODES,
     VALIDATION_CODES,
     DatabaseUnavailable,
     ErrorCode,
 )
-from .serializers import EmailField
+from django_redis_auth.serializers import EmailField
 
 __all__ = [
     "AsyncRedisJWTScheme",
@@ -93,9 +93,9 @@ _BODY_METHODS = frozenset({"post", "put", "patch"})
 # Operations grouped by the package module their view lives in (a project's own subclass
 # elsewhere keeps drf-spectacular's default tag).
 _TAGS = {
-    "django_redis_auth.views.codes": "sign-up, codes and password reset",
-    "django_redis_auth.views.sessions": "sign-in and sessions",
-    "django_redis_auth.views.google": "Google sign-in",
+    "django_redis_auth.accounts.views": "sign-up, sign-in, codes and account",
+    "django_redis_auth.tokens.views": "tokens and sessions",
+    "django_redis_auth.google.views": "Google sign-in",
 }
 
 
@@ -271,7 +271,7 @@ class DeclaredViewExtension(OpenApiViewExtension):
     """Describes every view derived from the package's ``BaseAPIView`` from its declarations,
     with whatever ``DEFAULT_SCHEMA_CLASS`` the project uses (through ``extend_schema``)."""
 
-    target_class = "django_redis_auth.views.base.BaseAPIView"
+    target_class = "django_redis_auth.api.BaseAPIView"
     match_subclasses = True
 
     def view_replacement(self) -> type:

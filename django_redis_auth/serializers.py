@@ -1,18 +1,21 @@
-"""Request bodies. Bounded lengths: oversized input is a 400, never work for the server."""
+"""Fields and bodies shared by every capability. Bounded lengths: oversized input is a 400,
+never work for the server."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from rest_framework import serializers
 
-from . import users
-from .emails import EmailNotAllowed, canonical_email
-from .purposes import RESENDABLE
+from django_redis_auth.emails import EmailNotAllowed, canonical_email
 
 EMAIL_MAX = 254
+
+
 PASSWORD_MAX = 1024
+
+
 TOKEN_MAX = 4096
+
+
 CODE_MAX = 32
 
 
@@ -47,19 +50,6 @@ class CodeField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class LoginSerializer(serializers.Serializer):
-    email = EmailField()
-    password = PasswordField()
-
-
-class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=TOKEN_MAX)
-
-
-class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=TOKEN_MAX, required=False)
-
-
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
@@ -71,105 +61,6 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class LoginChallengeSerializer(serializers.Serializer):
-    """``login/``'s 202 when a second factor is due: the challenge goes to ``login/verify/``."""
-
-    otp_required = serializers.BooleanField(default=True)
-    challenge = serializers.CharField()
-
-
-class SignupSerializer(serializers.Serializer):
-    email = EmailField()
-    password = PasswordField()
-
-
-class EmailCodeSerializer(serializers.Serializer):
-    email = EmailField()
-    code = CodeField()
-
-
-class ChallengeCodeSerializer(serializers.Serializer):
-    challenge = serializers.CharField(max_length=TOKEN_MAX)
-    code = CodeField()
-
-
-class RequestCodeSerializer(serializers.Serializer):
-    """``otp/`` body. ``challenge`` is needed (only) to resend a ``login`` code."""
-
-    email = EmailField()
-    purpose = serializers.ChoiceField(choices=[p.value for p in RESENDABLE])
-    challenge = serializers.CharField(max_length=TOKEN_MAX, required=False)
-
-
-class EmailSerializer(serializers.Serializer):
-    email = EmailField()
-
-
-class PasswordResetConfirmSerializer(serializers.Serializer):
-    email = EmailField()
-    code = CodeField()
-    new_password = PasswordField()
-
-
-class UserSerializer(serializers.Serializer):
-    """What ``me/`` shows (from the cached user) and what ``PATCH me/`` may change: the
-    profile fields in ``PROFILE_FIELDS`` that the user model has (a model without one simply
-    does not show it: an optional field with no attribute is skipped). Swap it with
-    ``USER_SERIALIZER``; a replacement's ``update()`` should save with ``update_fields``
-    (the cached instance has no password loaded)."""
-
-    PROFILE_FIELDS = ("first_name", "last_name")
-
-    id = serializers.CharField(source="pk", read_only=True)
-    email = serializers.SerializerMethodField()
-    email_verified = serializers.SerializerMethodField()
-    otp_required = serializers.SerializerMethodField()
-    is_staff = serializers.BooleanField(read_only=True, default=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-
-    def get_email(self, user) -> str:
-        return getattr(user, user.get_email_field_name(), "")
-
-    def get_email_verified(self, user) -> bool:
-        return bool(getattr(user, "email_verified", True))
-
-    def get_otp_required(self, user) -> bool:
-        """Whether signing in asks for an emailed code (the user's flag under the policy)."""
-        return users.second_factor_required(user)
-
-    def _profile_fields(self, user) -> list[str]:
-        names = {f.name for f in user._meta.concrete_fields}
-        return [name for name in self.PROFILE_FIELDS if name in names]
-
-    def update(self, instance, validated_data):
-        fields = [name for name in self._profile_fields(instance) if name in validated_data]
-        for name in fields:
-            setattr(instance, name, validated_data[name])
-        if fields:
-            instance.save(update_fields=fields)
-        return instance
-
-
-# --- account and session management (views/account.py, views/devices.py) ------------------
-
-
-class DeviceSerializer(serializers.Serializer):
-    """One signed-in session (device) in ``sessions/``."""
-
-    id = serializers.CharField(read_only=True)
-    created = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
-    last_used = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
-    user_agent = serializers.CharField(read_only=True)
-    ip = serializers.CharField(read_only=True, allow_null=True)
-    current = serializers.BooleanField(read_only=True)
-
-
-class PasswordChangeSerializer(serializers.Serializer):
-    current_password = PasswordField()
-    new_password = PasswordField()
-
-
 class CodeSerializer(serializers.Serializer):
     code = CodeField()
 
@@ -178,23 +69,11 @@ class PasswordSerializer(serializers.Serializer):
     password = PasswordField()
 
 
-class EmailChangeSerializer(serializers.Serializer):
-    new_email = EmailField()
-    password = PasswordField()
+def __getattr__(name: str):
+    # ``django_redis_auth.serializers.UserSerializer`` (a ``USER_SERIALIZER`` value before
+    # 0.2) is now in accounts/; looked up lazily, as accounts imports this module.
+    if name == "UserSerializer":
+        from django_redis_auth.accounts.serializers import UserSerializer
 
-
-class EmailChangeConfirmSerializer(serializers.Serializer):
-    new_email = EmailField()
-    code = CodeField()
-
-
-class AccountDeleteSerializer(serializers.Serializer):
-    """``password``, or for an account without a usable password the ``code`` an empty
-    request mailed to it."""
-
-    password = PasswordField(required=False)
-    code = CodeField(required=False)
-
-
-class SecondFactorSerializer(serializers.Serializer):
-    otp_required = serializers.BooleanField(read_only=True)
+        return UserSerializer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,9 +18,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import outages
-from .conf import auth_settings, on_change
-from .exceptions import AuthUnavailable
+from django_redis_auth import outages
+from django_redis_auth.conf import auth_settings, on_change
+from django_redis_auth.exceptions import AuthUnavailable
 
 _lock = threading.Lock()
 _client: Any = None

@@ -6,10 +6,10 @@ from ninja import NinjaAPI
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from django_redis_auth.accounts.serializers import UserSerializer
 from django_redis_auth.async_auth import AsyncRedisJWTAuthentication
 from django_redis_auth.exceptions import exception_handler
 from django_redis_auth.ninja_auth import AsyncRedisJWTBearer, RedisJWTBearer, install
-from django_redis_auth.serializers import UserSerializer
 
 
 class AsyncMeView(APIView):

@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from django_redis_auth import async_store, outages, store, verified_tokens
+from django_redis_auth import async_store, outages, store
+from django_redis_auth.tokens import verified as verified_tokens
 from tests.redis_counting import ROUND_TRIPS
 
 REAL = settings.REAL
@@ -128,7 +129,7 @@ def _answers_are_declared(monkeypatch):
     an error's status and code, a success's status and body fields. The views' declarations
     cannot fall behind what they do. (Checked as each answer leaves, under the settings of
     that moment: USER_SERIALIZER decides me/'s body.)"""
-    from django_redis_auth.views.base import BaseAPIView
+    from django_redis_auth.api import BaseAPIView
 
     undeclared: set[tuple[str, ...]] = set()
     finalize = BaseAPIView.finalize_response

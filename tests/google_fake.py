@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from django_redis_auth import social_backend
+from django_redis_auth.google import backend as social_backend
 from tests.helpers import package_settings
 
 CLIENT_ID = "web-client.apps.googleusercontent.com"

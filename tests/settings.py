@@ -103,7 +103,7 @@ SIMPLE_JWT = {
 }
 DJANGO_REDIS_AUTH = {
     # Synchronous delivery so tests read mail.outbox right after the request.
-    "EMAIL_SENDER": "django_redis_auth.senders.send_now",
+    "EMAIL_SENDER": "django_redis_auth.codes.senders.send_now",
     # The async path on the same Redis, counting round trips (tests/redis_counting.py).
     "ASYNC_REDIS_CLIENT_FACTORY": "tests.redis_counting.async_client",
 }

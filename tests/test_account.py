@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from rest_framework import serializers
 
-from django_redis_auth import account, signals, tokens
+from django_redis_auth import signals
+from django_redis_auth.accounts import selfservice as account
+from django_redis_auth.tokens import issuing as tokens
 from tests.helpers import override_package, redis_down
 
 pytestmark = pytest.mark.django_db

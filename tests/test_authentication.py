@@ -3,9 +3,10 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from django_redis_auth import keys, users_cache
-from django_redis_auth.memo import BoundedMemo
-from django_redis_auth.tokens import issue_token_pair
+from django_redis_auth import keys
+from django_redis_auth.accounts import users_cache
+from django_redis_auth.tokens.issuing import issue_token_pair
+from django_redis_auth.tokens.memo import BoundedMemo
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from django_redis_auth import clients, keys, otp
+from django_redis_auth import clients, keys
+from django_redis_auth.codes import otp
+from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.exceptions import RateLimited
-from django_redis_auth.purposes import Purpose
 from tests.helpers import override_package, window_count
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +174,7 @@ def test_one_private_address_for_many_accounts_logs_a_warning_once(caplog):
 
 
 def test_failed_passwords_feed_the_tell_tale_too(caplog):
-    from django_redis_auth import password_guard
+    from django_redis_auth.accounts import password_guard
 
     with caplog.at_level(logging.WARNING, logger="django_redis_auth"):
         for n in range(clients.WATCH_ACCOUNTS):

@@ -20,7 +20,7 @@ from redis.cluster import RedisCluster, key_slot
 from redis.retry import Retry
 
 from django_redis_auth import keys, store
-from django_redis_auth.purposes import Purpose
+from django_redis_auth.codes.purposes import Purpose
 from tests.redis_counting import CountingConnection
 from tests.redis_servers import RedisClusterServers, redis_cluster
 
@@ -304,7 +304,7 @@ def test_whole_cluster_down_is_503_then_recovers(api, cluster, user, login, bear
 def test_code_issue_and_verify_on_cluster(round_trips):
     """Issue and verify are Lua scripts over the email's keys (``{e<digest>}``): one slot,
     one round trip each once the scripts are loaded."""
-    from django_redis_auth import otp
+    from django_redis_auth.codes import otp
     from django_redis_auth.exceptions import InvalidCode, RateLimited
 
     email = "carol@example.com"
@@ -326,7 +326,7 @@ def test_code_issue_and_verify_on_cluster(round_trips):
 
 
 def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_trips):
-    from django_redis_auth import otp
+    from django_redis_auth.codes import otp
     from django_redis_auth.exceptions import RateLimited
 
     ip = "203.0.113.9"
@@ -357,7 +357,7 @@ def test_per_ip_cap_on_cluster_is_a_separate_slot_and_round_trip(cluster, round_
 def test_password_guard_on_cluster_two_slots_two_round_trips(cluster, round_trips):
     """The address' records share its ``{e…}`` slot; the IP's spraying count is in another
     slot, so an attempt is two round trips (three when the delay refuses a failure)."""
-    from django_redis_auth import password_guard
+    from django_redis_auth.accounts import password_guard
     from django_redis_auth.exceptions import LoginThrottled
 
     email, ip = "dave@example.com", "203.0.113.9"
@@ -378,7 +378,7 @@ def test_password_guard_on_cluster_two_slots_two_round_trips(cluster, round_trip
 
 
 def test_wrong_code_budget_on_cluster(cluster):
-    from django_redis_auth import otp
+    from django_redis_auth.codes import otp
     from django_redis_auth.exceptions import InvalidCode, RateLimited
 
     config = {

@@ -13,9 +13,10 @@ import contextlib
 import pytest
 from rest_framework.test import APIClient
 
-from django_redis_auth import keys, otp, store
+from django_redis_auth import keys, store
+from django_redis_auth.codes import otp
+from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
-from django_redis_auth.purposes import Purpose
 from tests.helpers import override_package, window_count
 
 EMAIL = "victim@example.com"

@@ -16,7 +16,7 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.db.backends.signals import connection_created
 
-from django_redis_auth import users_cache
+from django_redis_auth.accounts import users_cache
 
 pytestmark = pytest.mark.django_db
 

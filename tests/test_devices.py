@@ -10,7 +10,8 @@ import time_machine
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from django_redis_auth import devices, families, keys, signals
+from django_redis_auth import keys, signals
+from django_redis_auth.tokens import devices, families
 from tests.helpers import override_package
 
 pytestmark = pytest.mark.django_db

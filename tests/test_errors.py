@@ -66,7 +66,7 @@ def test_bad_bodies_are_400_json(api, url, body, code):
     ],
 )
 def test_bad_logout_bodies_are_4xx_json(user, bearer, body, code):
-    from django_redis_auth.tokens import issue_token_pair
+    from django_redis_auth.tokens.issuing import issue_token_pair
 
     response = bearer(issue_token_pair(user).access).post(
         "/auth/logout/", body, content_type="application/json"

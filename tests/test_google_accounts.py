@@ -160,7 +160,7 @@ def test_allowed_domains_of_social_auth_apply(api, google, settings):
 
 
 def test_custom_pipeline_step_runs(api, google, settings):
-    from django_redis_auth import social
+    from django_redis_auth.google import service as social
 
     settings.DJANGO_REDIS_AUTH = google_settings(
         GOOGLE_PIPELINE=(*social.DEFAULT_PIPELINE, "tests.test_google_accounts.mark_staff")
@@ -364,7 +364,7 @@ def test_create_user_step_fills_a_separate_username_field(monkeypatch, username,
     address cut to the field's length."""
     from django.contrib.auth.models import User as AuthUser
 
-    from django_redis_auth import social_pipeline
+    from django_redis_auth.google import pipeline as social_pipeline
 
     monkeypatch.setattr(social_pipeline, "get_user_model", lambda: AuthUser)
     strategy = RecordingStrategy()

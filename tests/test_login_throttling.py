@@ -8,8 +8,10 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from django_redis_auth import keys, password_guard, tokens
+from django_redis_auth import keys
+from django_redis_auth.accounts import password_guard
 from django_redis_auth.exceptions import LoginThrottled
+from django_redis_auth.tokens import issuing as tokens
 from tests.helpers import override_package
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from django_redis_auth.senders import AuthEmail, deliver
+from django_redis_auth.codes.senders import AuthEmail, deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import override_settings
 
-from django_redis_auth import senders
-from django_redis_auth.senders import AuthEmail
+from django_redis_auth.codes import senders
+from django_redis_auth.codes.senders import AuthEmail
 
 SENT: list[tuple[str | None, list[str]]] = []
 BACKEND = "tests.test_mailers.RecordingBackend"

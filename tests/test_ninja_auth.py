@@ -2,7 +2,7 @@
 
 import pytest
 
-from django_redis_auth.tokens import issue_token_pair
+from django_redis_auth.tokens.issuing import issue_token_pair
 from tests.helpers import redis_down
 
 pytestmark = pytest.mark.django_db

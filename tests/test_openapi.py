@@ -20,7 +20,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from django_redis_auth import exceptions as dra_exceptions
+from django_redis_auth.api import BaseAPIView
 from django_redis_auth.exceptions import (
     AUTHENTICATION_ERRORS,
     ERROR_CODES,
@@ -28,7 +28,6 @@ from django_redis_auth.exceptions import (
     ErrorCode,
 )
 from django_redis_auth.schema import declared, methods_of
-from django_redis_auth.views.base import BaseAPIView
 
 ROOT = Path(__file__).resolve().parent.parent
 API_DOC = ROOT / "docs" / "api.md"
@@ -138,8 +137,8 @@ def test_status_codes_carry_their_codes(schema):
 
 def test_operations_are_grouped_by_concept(schema):
     tags = {path: op["tags"] for path, _method, op in operations(schema)}
-    assert tags["/auth/signup/"] == ["sign-up, codes and password reset"]
-    assert tags["/auth/login/"] == ["sign-in and sessions"]
+    assert tags["/auth/signup/"] == ["sign-up, sign-in, codes and account"]
+    assert tags["/auth/token/refresh/"] == ["tokens and sessions"]
     assert tags["/auth/google/start/"] == ["Google sign-in"]
 
 
@@ -182,12 +181,17 @@ def test_every_registered_code_is_in_the_schema_and_nothing_else(schema):
 
 
 def test_every_exception_class_is_registered():
+    import importlib
+
+    from rest_framework.exceptions import APIException
+
+    from django_redis_auth.exceptions.registry import MODULES
+
     classes = [
         obj
-        for obj in vars(dra_exceptions).values()
-        if isinstance(obj, type)
-        and issubclass(obj, dra_exceptions.exceptions.APIException)
-        and obj.__module__ == dra_exceptions.__name__
+        for name in MODULES
+        for obj in vars(importlib.import_module(name)).values()
+        if isinstance(obj, type) and issubclass(obj, APIException) and obj.__module__ == name
     ]
     assert classes
     for exc in classes:

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
-from django_redis_auth import senders
-from django_redis_auth.senders import AuthEmail
+from django_redis_auth.codes import senders
+from django_redis_auth.codes.senders import AuthEmail
 from tests.helpers import set_email_backend, use_smtp
 
 CODE_KINDS = ("email_verification", "login", "password_reset")
@@ -137,7 +137,7 @@ def test_signup_answers_before_a_hanging_mail_server_sends(api, slow_smtp, setti
     release, threads = slow_smtp
     settings.DJANGO_REDIS_AUTH = {
         **settings.DJANGO_REDIS_AUTH,
-        "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+        "EMAIL_SENDER": "django_redis_auth.codes.senders.send_in_background",
     }
     response = api.post(
         "/auth/signup/",
@@ -294,7 +294,7 @@ settings.configure(
                        "EMAIL_UNSENT_HANDLER": "unsent_to_stdout.handler"},
 )
 django.setup()
-from django_redis_auth import senders
+from django_redis_auth.codes import senders
 for i in range(3):
     senders._submit(senders.AuthEmail(to=f"u{i}@example.com", kind="password_changed"))
 print("queued", flush=True)

@@ -12,14 +12,15 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from django_redis_auth import keys, otp, signals, store
+from django_redis_auth import keys, signals, store
+from django_redis_auth.codes import otp
+from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.exceptions import (
     AuthUnavailable,
     InvalidCode,
     RateLimited,
     TooManyAttempts,
 )
-from django_redis_auth.purposes import Purpose
 from tests.helpers import package_settings, window_count
 
 EMAIL = "alice@example.com"

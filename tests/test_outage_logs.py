@@ -177,8 +177,8 @@ def test_a_503_for_redis_carries_retry_after(bearer, login, user):
 
 
 def test_mail_failures_log_once_without_the_address(caplog, monkeypatch):
-    from django_redis_auth import senders
-    from django_redis_auth.senders import AuthEmail
+    from django_redis_auth.codes import senders
+    from django_redis_auth.codes.senders import AuthEmail
 
     def refused(message):
         raise ConnectionRefusedError(f"refused for {message.to}")

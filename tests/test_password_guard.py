@@ -10,7 +10,8 @@ import redis
 import time_machine
 from django.utils import timezone
 
-from django_redis_auth import keys, password_guard, signals
+from django_redis_auth import keys, signals
+from django_redis_auth.accounts import password_guard
 from django_redis_auth.exceptions import AuthUnavailable, LoginThrottled
 from tests.helpers import override_package, window_count
 

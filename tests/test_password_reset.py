@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from django_redis_auth import flows
+from django_redis_auth.accounts import flows
 from tests.flow_helpers import (
     NEW_PASSWORD,
     UNAVAILABLE,

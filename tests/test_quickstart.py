@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from django_redis_auth.serializers import UserSerializer
+from django_redis_auth.accounts.serializers import UserSerializer
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "docs" / "quickstart.md"
@@ -84,7 +84,7 @@ FLOW = textwrap.dedent(
     import django
     django.setup()
     from django.test import Client
-    from django_redis_auth import senders
+    from django_redis_auth.codes import senders
 
     calls = json.loads(sys.argv[1])
     console, real_stdout = io.StringIO(), sys.stdout

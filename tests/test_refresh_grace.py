@@ -12,7 +12,7 @@ from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from django_redis_auth import tokens
+from django_redis_auth.tokens import issuing as tokens
 from tests.helpers import override_package
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,10 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from django_redis_auth import keys, revocation, signals, tokens
-from django_redis_auth.tokens import issue_token_pair
+from django_redis_auth import keys, signals
+from django_redis_auth.tokens import issuing as tokens
+from django_redis_auth.tokens import revocation
+from django_redis_auth.tokens.issuing import issue_token_pair
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import override_settings
 
 from django_redis_auth import keys, signals
-from django_redis_auth.purposes import Purpose
+from django_redis_auth.codes.purposes import Purpose
 from tests.flow_helpers import (
     NEW_PASSWORD,
     UNAVAILABLE,

@@ -33,8 +33,8 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, SlidingToken, UntypedToken
 
-from django_redis_auth import token_validation
 from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.tokens import validation as token_validation
 
 SECRET = "not_secret, " + "but 64 bytes long " * 3  # PyJWT warns about shorter HMAC keys
 AUDIENCE = "openid-client-id"

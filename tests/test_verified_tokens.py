@@ -12,8 +12,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-from django_redis_auth import verified_tokens
-from django_redis_auth.tokens import issue_token_pair
+from django_redis_auth.tokens import verified as verified_tokens
+from django_redis_auth.tokens.issuing import issue_token_pair
 from tests.helpers import authenticate
 
 pytestmark = pytest.mark.django_db
@@ -259,7 +259,7 @@ def test_oversized_or_unhashable_raw_tokens_are_not_remembered(user):
 def test_a_memo_shrunk_to_zero_by_another_thread_does_not_hang_a_writer():
     import threading
 
-    from django_redis_auth.memo import BoundedMemo
+    from django_redis_auth.tokens.memo import BoundedMemo
 
     memo = BoundedMemo(1)
 

@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from django_redis_auth import senders
 from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.codes import senders
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import exception_handler
 

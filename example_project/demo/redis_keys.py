@@ -13,8 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django_redis_auth import keys, store, users
-from django_redis_auth.purposes import Purpose
+from django_redis_auth import keys, store
+from django_redis_auth.accounts import users
+from django_redis_auth.codes.purposes import Purpose
 
 # (pattern on the part after the hash tag, label). Unknown keys are listed unlabelled.
 LABELS: list[tuple[re.Pattern[str], str]] = [

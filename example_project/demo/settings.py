@@ -264,7 +264,7 @@ DJANGO_REDIS_AUTH = {
     # ... answering like a wrong password ("conceal") or 403 email_not_verified ("reveal").
     "UNVERIFIED_LOGIN": "conceal",
     # Dotted path to the callable that delivers auth emails (default: background thread).
-    "EMAIL_SENDER": "django_redis_auth.senders.send_in_background",
+    "EMAIL_SENDER": "django_redis_auth.codes.senders.send_in_background",
     # Django 6.1+ with MAILERS: the mailer alias auth emails go through (else EMAIL_BACKEND).
     "MAILER": "default",
     # Seconds per SMTP connection when EMAIL_TIMEOUT is unset (it is set below).
@@ -282,7 +282,7 @@ DJANGO_REDIS_AUTH = {
     # IPv6 clients are counted per network of this prefix length.
     "IPV6_LIMIT_PREFIX": 64,
     # Dotted path to the serializer me/ shows the user with.
-    "USER_SERIALIZER": "django_redis_auth.serializers.UserSerializer",
+    "USER_SERIALIZER": "django_redis_auth.accounts.serializers.UserSerializer",
     # Seconds a user stays in the cache-aside user cache.
     "USER_CACHE_TTL": 300,
     # Access tokens per process whose signature check is remembered (0 = check every time).
@@ -319,7 +319,7 @@ DJANGO_REDIS_AUTH = {
     "GOOGLE_CALLBACK_URL": None,
     # Seconds to wait for Google.
     "GOOGLE_TIMEOUT": 5,
-    # The social-auth pipeline; None = django_redis_auth.social.DEFAULT_PIPELINE.
+    # The social-auth pipeline; None = django_redis_auth.google.service.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
 }
 

@@ -15,8 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import users
-from ...emails import EmailNotAllowed, canonical_email, normalize_email
+from django_redis_auth.accounts import users
+from django_redis_auth.emails import EmailNotAllowed, canonical_email, normalize_email
 
 
 class Command(BaseCommand):

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import revocation, users
-from ...emails import normalize_email
-from ...exceptions import AuthUnavailable
+from django_redis_auth.accounts import users
+from django_redis_auth.emails import normalize_email
+from django_redis_auth.exceptions import AuthUnavailable
+from django_redis_auth.tokens import revocation
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_redis_auth import users
+from django_redis_auth.accounts import users
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_2FA_EMAIL = "demo-2fa@example.com"

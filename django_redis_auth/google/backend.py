@@ -45,8 +45,8 @@ from social_core.utils import constant_time_compare
 from social_django.strategy import DjangoStrategy
 from social_django.utils import Storage
 
-from .conf import auth_settings
-from .exceptions import (
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import (
     AccountExists,
     InvalidSocialToken,
     InvalidState,
@@ -54,7 +54,7 @@ from .exceptions import (
     ProviderUnavailable,
     SignInNotAllowed,
 )
-from .social_pipeline import DEFAULT_PIPELINE
+from django_redis_auth.google.pipeline import DEFAULT_PIPELINE
 
 logger = logging.getLogger("django_redis_auth")
 

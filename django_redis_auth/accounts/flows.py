@@ -30,18 +30,21 @@ from django.core import signing
 from django.db import IntegrityError
 from django.utils.crypto import salted_hmac
 
-from . import otp, password_guard, receivers, senders, tokens, users, users_cache
-from .clients import Client
-from .conf import auth_settings
-from .emails import normalize_email
-from .exceptions import (
+from django_redis_auth import receivers
+from django_redis_auth.accounts import password_guard, users, users_cache
+from django_redis_auth.clients import Client
+from django_redis_auth.codes import otp, senders
+from django_redis_auth.codes.purposes import EmailKind, Purpose
+from django_redis_auth.codes.senders import AuthEmail
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.emails import normalize_email
+from django_redis_auth.exceptions import (
     EmailNotVerified,
     InvalidCode,
     InvalidCredentials,
     PasswordInvalid,
 )
-from .purposes import EmailKind, Purpose
-from .senders import AuthEmail
+from django_redis_auth.tokens import issuing as tokens
 
 __all__ = [
     "Challenge",

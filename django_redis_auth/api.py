@@ -11,8 +11,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
-from ..authentication import RedisJWTAuthentication
-from ..exceptions import exception_handler
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.exceptions import exception_handler
 
 
 class JSONBodyParser(JSONParser):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
-from .exceptions import InvalidToken
+from django_redis_auth.exceptions import InvalidToken
 
 __all__ = ["EPOCH_CLAIM", "FAMILY_CLAIM", "Claims", "accepted_until", "of"]
 

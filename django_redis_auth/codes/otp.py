@@ -18,12 +18,12 @@ from typing import Any
 
 from django.conf import settings
 
-from . import clients, keys, store
-from .conf import auth_settings
-from .emails import normalize_email
-from .exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
-from .purposes import Purpose
-from .signals import code_failed, code_issued, code_verified
+from django_redis_auth import clients, keys, store
+from django_redis_auth.codes.purposes import Purpose
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.emails import normalize_email
+from django_redis_auth.exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
+from django_redis_auth.signals import code_failed, code_issued, code_verified
 
 __all__ = [
     "charge_client_ip",
@@ -48,7 +48,7 @@ def hmac_key() -> bytes:
     configured = auth_settings.OTP_HMAC_KEY
     if configured:
         return configured.encode() if isinstance(configured, str) else bytes(configured)
-    return hashlib.sha256(f"django_redis_auth.otp:{settings.SECRET_KEY}".encode()).digest()
+    return hashlib.sha256(f"django_redis_auth.codes.otp:{settings.SECRET_KEY}".encode()).digest()
 
 
 def digest(email: str, purpose: str, code: str, binding: str = "") -> bytes:

@@ -16,8 +16,8 @@ from django.db import router, transaction
 from django.http import HttpRequest
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from .conf import auth_settings
-from .emails import normalize_email
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.emails import normalize_email
 
 __all__ = [
     "check_credentials",

@@ -34,9 +34,10 @@ import time
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import claims, token_validation
-from .conf import auth_settings, on_change
-from .memo import BoundedMemo
+from django_redis_auth.conf import auth_settings, on_change
+from django_redis_auth.tokens import claims
+from django_redis_auth.tokens import validation as token_validation
+from django_redis_auth.tokens.memo import BoundedMemo
 
 _SCALARS = (str, int, float, bool, type(None))
 # Tokens this close to their end are validated in full, so the expiry error is simplejwt's.

@@ -24,21 +24,15 @@ from typing import Any
 from django.db import IntegrityError
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import (
-    otp,
-    password_guard,
-    receivers,
-    revocation,
-    senders,
-    signals,
-    tokens,
-    users,
-    users_cache,
-)
-from .clients import Client
-from .conf import auth_settings
-from .emails import normalize_email
-from .exceptions import (
+from django_redis_auth import receivers, signals
+from django_redis_auth.accounts import password_guard, users, users_cache
+from django_redis_auth.clients import Client
+from django_redis_auth.codes import otp, senders
+from django_redis_auth.codes.purposes import EmailKind, Purpose
+from django_redis_auth.codes.senders import AuthEmail
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.emails import normalize_email
+from django_redis_auth.exceptions import (
     EmailTaken,
     EmailUnchanged,
     PasswordInvalid,
@@ -48,8 +42,8 @@ from .exceptions import (
     SecondFactorUnavailable,
     WrongPassword,
 )
-from .purposes import EmailKind, Purpose
-from .senders import AuthEmail
+from django_redis_auth.tokens import issuing as tokens
+from django_redis_auth.tokens import revocation
 
 __all__ = [
     "Deletion",

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import keys, store
-from .clients import Client
-from .conf import auth_settings
+from django_redis_auth import keys, store
+from django_redis_auth.clients import Client
+from django_redis_auth.conf import auth_settings
 
 __all__ = ["Record", "access_jti", "details", "jti_digest", "load", "successor_jti"]
 

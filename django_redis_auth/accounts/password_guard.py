@@ -48,11 +48,11 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from . import clients, keys, store
-from .conf import auth_settings
-from .emails import normalize_email
-from .exceptions import LoginThrottled
-from .signals import login_throttled
+from django_redis_auth import clients, keys, store
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.emails import normalize_email
+from django_redis_auth.exceptions import LoginThrottled
+from django_redis_auth.signals import login_throttled
 
 __all__ = ["LoginThrottled", "Verdict", "attempt", "check_password", "reset"]
 
@@ -153,7 +153,7 @@ def check_password(user: Any, password: str, client_ip: str | None) -> Verdict:
     second factor off, email change, account deletion) needs in one call. Raises
     ``LoginThrottled`` like :func:`attempt`; the caller answers ``not verdict.ok`` and
     ``verdict.step_up`` as it sees fit."""
-    from . import users
+    from django_redis_auth.accounts import users
 
     ok = bool(user.check_password(password))
     return attempt(users.canonical_email_of(user), client_ip, ok)

@@ -36,10 +36,10 @@ from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from . import keys, store
-from .conf import auth_settings
-from .exceptions import AuthUnavailable
-from .memo import BoundedMemo
+from django_redis_auth import keys, store
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import AuthUnavailable
+from django_redis_auth.tokens.memo import BoundedMemo
 
 __all__ = [
     "get_user",

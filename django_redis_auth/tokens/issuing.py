@@ -18,9 +18,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
-from . import claims, families, revocation, users, users_cache
-from .clients import Client
-from .exceptions import InvalidToken, RefreshTokenInvalid, TokenRevoked
+from django_redis_auth.accounts import users, users_cache
+from django_redis_auth.clients import Client
+from django_redis_auth.exceptions import InvalidToken, RefreshTokenInvalid, TokenRevoked
+from django_redis_auth.tokens import claims, families, revocation
 
 __all__ = ["TokenPair", "issue_token_pair", "logout", "parse_refresh", "rotate_refresh_token"]
 

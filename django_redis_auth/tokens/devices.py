@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import families, revocation
-from .exceptions import SessionNotFound
-from .signals import session_revoked
+from django_redis_auth.exceptions import SessionNotFound
+from django_redis_auth.signals import session_revoked
+from django_redis_auth.tokens import families, revocation
 
 __all__ = ["Device", "list_devices", "revoke_device", "revoke_other_devices"]
 

@@ -1,4 +1,4 @@
-"""Google sign-in endpoints: thin HTTP over :mod:`django_redis_auth.social`.
+"""Google sign-in endpoints: thin HTTP over :mod:`django_redis_auth.google.service`.
 
 ``google/`` (POST: sign in with an ID token, an access token or an SPA's code; DELETE:
 unlink), ``google/start/`` → Google → ``google/callback/`` (browser redirects, no server
@@ -19,11 +19,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import flows, social
-from ..authentication import RedisJWTAuthentication
-from ..clients import client_of
-from ..conf import auth_settings
-from ..exceptions import (
+from django_redis_auth.accounts import flows
+from django_redis_auth.accounts.serializers import LoginChallengeSerializer
+from django_redis_auth.api import BaseAPIView, PublicAPIView
+from django_redis_auth.authentication import RedisJWTAuthentication
+from django_redis_auth.clients import client_of
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import (
     ACCESS_DENIED,
     GOOGLE_ADDRESS_INVALID,
     AccountExists,
@@ -43,8 +45,8 @@ from ..exceptions import (
     SocialEmailNotVerified,
     SocialEmailRefused,
 )
-from ..serializers import TOKEN_MAX, LoginChallengeSerializer, TokenPairSerializer
-from .base import BaseAPIView, PublicAPIView
+from django_redis_auth.google import service as social
+from django_redis_auth.serializers import TOKEN_MAX, TokenPairSerializer
 
 # Binds a started browser sign-in to the browser that started it (see social._take_state).
 BINDING_COOKIE = "dra_google"

@@ -20,12 +20,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.tokens import Token
 
-from . import claims as claims_module
-from . import families, keys, store, users
-from .clients import Client
-from .conf import auth_settings
-from .exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
-from .signals import tokens_revoked
+from django_redis_auth import keys, store
+from django_redis_auth.accounts import users
+from django_redis_auth.clients import Client
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
+from django_redis_auth.signals import tokens_revoked
+from django_redis_auth.tokens import claims as claims_module
+from django_redis_auth.tokens import families
 
 __all__ = [
     "check",

@@ -1,0 +1,2 @@
+"""Sign-up, sign-in and password reset flows, account self-service, the user model as the flows see
+it, the user cache and the password guard."""

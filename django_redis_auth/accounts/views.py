@@ -1,0 +1,317 @@
+"""Sign-up, sign-in, codes, password reset and account self-service: thin HTTP over
+:mod:`django_redis_auth.accounts.flows` and :mod:`django_redis_auth.accounts.selfservice`.
+
+The 202 answers are constants: the body must not differ between known and unknown addresses,
+so it cannot depend on anything the flow found out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_redis_auth.accounts import flows
+from django_redis_auth.accounts import selfservice as account
+from django_redis_auth.accounts.serializers import (
+    AccountDeleteSerializer,
+    ChallengeCodeSerializer,
+    EmailChangeConfirmSerializer,
+    EmailChangeSerializer,
+    EmailCodeSerializer,
+    EmailSerializer,
+    LoginChallengeSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    RequestCodeSerializer,
+    SecondFactorSerializer,
+    SignupSerializer,
+)
+from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView
+from django_redis_auth.clients import client_of
+from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions import (
+    AuthUnavailable,
+    EmailNotVerified,
+    EmailTaken,
+    EmailUnchanged,
+    InvalidCode,
+    InvalidCredentials,
+    LoginThrottled,
+    PasswordInvalid,
+    PasswordRequired,
+    RateLimited,
+    SecondFactorAlreadyOn,
+    SecondFactorRequired,
+    SecondFactorUnavailable,
+    TooManyAttempts,
+    WrongPassword,
+)
+from django_redis_auth.serializers import (
+    CodeSerializer,
+    DetailSerializer,
+    PasswordSerializer,
+    TokenPairSerializer,
+)
+
+SIGNUP_ACCEPTED = _("If this address can be used, we sent it an email. Check your inbox.")
+
+
+CODE_ACCEPTED = _("If this address has an account, we sent it a code. Check your inbox.")
+
+
+PASSWORD_CHANGED = _("Your password was changed. Every device was signed out.")
+
+
+CODE_SENT = _("We sent a code to your email address. Check your inbox.")
+
+
+# The same whether or not another account has the new address (enumeration safety).
+EMAIL_CHANGE_ACCEPTED = _(
+    "If this address can be used, we sent it a code. Enter it to finish the change."
+)
+
+
+def _accepted(detail: object) -> Response:
+    return Response({"detail": str(detail)}, status=status.HTTP_202_ACCEPTED)
+
+
+class SignupView(PublicAPIView):
+    """email + password → 202, the same for new and taken addresses."""
+
+    serializer_class = SignupSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (PasswordInvalid, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        flows.signup(data["email"], data["password"], client_of(request))
+        return _accepted(SIGNUP_ACCEPTED)
+
+
+class EmailVerifyView(PublicAPIView):
+    """email + code → token pair; the address is verified."""
+
+    serializer_class = EmailCodeSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        pair = flows.verify_email(data["email"], data["code"], client_of(request))
+        return Response(pair.as_dict())
+
+
+class LoginVerifyView(PublicAPIView):
+    """challenge (from login/'s 202) + code → token pair."""
+
+    serializer_class = ChallengeCodeSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        pair = flows.verify_login(data["challenge"], data["code"], client_of(request))
+        return Response(pair.as_dict())
+
+
+class RequestCodeView(PublicAPIView):
+    """email + purpose (+ challenge for login) → 202, or 429 + Retry-After."""
+
+    serializer_class = RequestCodeSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        flows.request_code(
+            data["email"], data["purpose"], client_of(request), challenge=data.get("challenge")
+        )
+        return _accepted(CODE_ACCEPTED)
+
+
+class PasswordResetView(PublicAPIView):
+    """email → 202 whether or not the account exists."""
+
+    serializer_class = EmailSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        flows.request_password_reset(self.validated()["email"], client_of(request))
+        return _accepted(CODE_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicAPIView):
+    """email + code + new_password → 200; every session of the user is revoked."""
+
+    serializer_class = PasswordResetConfirmSerializer
+    response_serializer_class = DetailSerializer
+    errors = (InvalidCode, TooManyAttempts, PasswordInvalid, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        flows.confirm_password_reset(
+            data["email"], data["code"], data["new_password"], client_of(request)
+        )
+        return Response({"detail": str(PASSWORD_CHANGED)})
+
+
+class PasswordChangeView(AuthenticatedAPIView):
+    """current_password + new_password → a fresh pair; every other session ends."""
+
+    serializer_class = PasswordChangeSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (WrongPassword, PasswordInvalid, LoginThrottled, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        pair = account.change_password(
+            request.user, data["current_password"], data["new_password"], client_of(request)
+        )
+        return Response(pair.as_dict())
+
+
+class SecondFactorEnableView(AuthenticatedAPIView):
+    """→ 202; a code goes to the account's address."""
+
+    serializer_class = None
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (SecondFactorUnavailable, SecondFactorAlreadyOn, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        account.request_second_factor(request.user, client_of(request))
+        return _accepted(CODE_SENT)
+
+
+class SecondFactorConfirmView(AuthenticatedAPIView):
+    """code → ``{"otp_required": true}``."""
+
+    serializer_class = CodeSerializer
+    response_serializer_class = SecondFactorSerializer
+    errors = (
+        InvalidCode,
+        TooManyAttempts,
+        SecondFactorUnavailable,
+        SecondFactorAlreadyOn,
+        RateLimited,
+        AuthUnavailable,
+    )
+
+    def post(self, request: Request) -> Response:
+        enabled = account.confirm_second_factor(
+            request.user, self.validated()["code"], client_of(request)
+        )
+        return Response({"otp_required": enabled})
+
+
+class SecondFactorDisableView(AuthenticatedAPIView):
+    """password → ``{"otp_required": false}``."""
+
+    serializer_class = PasswordSerializer
+    response_serializer_class = SecondFactorSerializer
+    errors = (WrongPassword, SecondFactorRequired, LoginThrottled, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        enabled = account.disable_second_factor(
+            request.user, self.validated()["password"], client_of(request)
+        )
+        return Response({"otp_required": enabled})
+
+
+class EmailChangeView(AuthenticatedAPIView):
+    """new_email + password → 202, the same whether or not the address is taken."""
+
+    serializer_class = EmailChangeSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (WrongPassword, EmailUnchanged, LoginThrottled, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        account.request_email_change(
+            request.user, data["new_email"], data["password"], client_of(request)
+        )
+        return _accepted(EMAIL_CHANGE_ACCEPTED)
+
+
+class EmailChangeConfirmView(AuthenticatedAPIView):
+    """new_email + code → a fresh pair; the address is changed and verified."""
+
+    serializer_class = EmailChangeConfirmSerializer
+    response_serializer_class = TokenPairSerializer
+    errors = (InvalidCode, TooManyAttempts, EmailTaken, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        pair = account.confirm_email_change(
+            request.user, data["new_email"], data["code"], client_of(request)
+        )
+        return Response(pair.as_dict())
+
+
+class AccountDeleteView(AuthenticatedAPIView):
+    """password (or code) → 204; an account without a password gets its code first (202)."""
+
+    serializer_class = AccountDeleteSerializer
+    response_serializer_class = {202: DetailSerializer, 204: None}
+    errors = (
+        WrongPassword,
+        PasswordRequired,
+        InvalidCode,
+        TooManyAttempts,
+        LoginThrottled,
+        RateLimited,
+        AuthUnavailable,
+    )
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        outcome = account.delete_account(
+            request.user, data.get("password"), data.get("code"), client_of(request)
+        )
+        if outcome is account.Deletion.CODE_SENT:
+            return _accepted(CODE_SENT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LoginView(PublicAPIView):
+    """Email + password → token pair, or a second-factor challenge (202)."""
+
+    serializer_class = LoginSerializer
+    response_serializer_class = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
+    errors = (InvalidCredentials, EmailNotVerified, LoginThrottled, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        result = flows.login(data["email"], data["password"], client_of(request))
+        if isinstance(result, flows.Challenge):
+            return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+        return Response(result.as_dict())
+
+
+class MeView(AuthenticatedAPIView):
+    """The signed-in user, from the user cache (``USER_SERIALIZER`` decides the shape)."""
+
+    errors = (AuthUnavailable,)
+
+    def get_serializer_class(self) -> Any:
+        return auth_settings.USER_SERIALIZER
+
+    def get(self, request: Request) -> Response:
+        return Response(self.get_serializer(request.user).data)
+
+    def patch(self, request: Request) -> Response:
+        """Profile fields → the updated user (read-only fields are ignored)."""
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
