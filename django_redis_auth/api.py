@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -69,3 +71,23 @@ class PublicAPIView(BaseAPIView):
 class AuthenticatedAPIView(BaseAPIView):
     authentication_classes = (RedisJWTAuthentication,)
     permission_classes = (IsAuthenticated,)
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """A path under the package's mount that is no endpoint: JSON, as every other answer
+    (a project's ``handler404`` is HTML by default, and Django's debug 404 page always)."""
+    exc = NotFound()
+    return JsonResponse({"detail": str(exc.detail), "code": exc.default_code}, status=404)
+
+
+def without_slash(request: HttpRequest, path: str) -> HttpResponse:
+    """``login`` answered as ``login/``: the request goes to that view as it is, method and
+    body included, instead of a redirect that a client may follow with a GET."""
+    try:
+        match = resolve(f"{request.path_info}/", getattr(request, "urlconf", None))
+    except Resolver404:
+        return not_found(request)
+    if match.func in (without_slash, not_found):
+        return not_found(request)
+    request.resolver_match = match
+    return match.func(request, *match.args, **match.kwargs)

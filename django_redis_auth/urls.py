@@ -1,5 +1,14 @@
-from django.urls import path
+"""The package's URLconf: ``path("auth/", include("django_redis_auth.urls"))``.
 
+Every endpoint ends in a slash, and also answers without it: a client that posts to
+``login`` is dispatched to ``login/`` directly. Django's own remedy, ``APPEND_SLASH``, is a
+301 that turns the POST into a GET and drops its body (and with ``DEBUG`` on a ``RuntimeError``
+page). Any other path under the mount answers a JSON 404, never an HTML page.
+"""
+
+from django.urls import path, re_path
+
+from django_redis_auth import api
 from django_redis_auth.accounts import views as accounts
 from django_redis_auth.google import views as google
 from django_redis_auth.tokens import views as tokens
@@ -44,4 +53,10 @@ urlpatterns = [
     path("google/start/", google.GoogleStartView.as_view(), name="google-start"),
     path("google/callback/", google.GoogleCallbackView.as_view(), name="google-callback"),
     path("google/exchange/", google.GoogleExchangeView.as_view(), name="google-exchange"),
+]
+
+urlpatterns += [
+    # Last: only what matched nothing above.
+    re_path(r"^(?P<path>.*[^/])$", api.without_slash),
+    re_path(r"^", api.not_found),
 ]
