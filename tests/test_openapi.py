@@ -390,3 +390,11 @@ def test_an_apiview_without_declarations_is_left_alone():
 
     assert DeclaredViewExtension._matches(BaseAPIView)
     assert not DeclaredViewExtension._matches(APIView)
+
+
+def test_email_verify_says_it_signs_the_user_in(schema):
+    operation = schema["paths"]["/auth/email/verify/"]["post"]
+    assert "signs the user in" in operation["description"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/TokenPair"
+    )

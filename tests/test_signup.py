@@ -110,8 +110,11 @@ def test_email_verify_marks_verified_and_returns_a_working_pair(api, bearer, pas
     assert set(pair) == {"access", "refresh"}
     assert User.objects.get(email="new@example.com").email_verified
     assert bearer(pair["access"]).get("/auth/me/").json()["email_verified"] is True
+    # The pair is a signed-in session of its own (documented): a login opens a second one.
+    assert len(bearer(pair["access"]).get("/auth/sessions/").json()) == 1
     login = post(api, "login/", {"email": "new@example.com", "password": NEW_PASSWORD})
     assert login.status_code == 200
+    assert len(bearer(pair["access"]).get("/auth/sessions/").json()) == 2
     again = post(api, "email/verify/", {"email": "new@example.com", "code": code})
     assert again.status_code == 400
     assert again.json()["code"] == "invalid_code"

@@ -95,7 +95,9 @@ class SignupView(PublicAPIView):
 
 
 class EmailVerifyView(PublicAPIView):
-    """email + code → token pair; the address is verified."""
+    """Verifies the address with the emailed code and signs the user in: the answer is a token
+    pair, a new session (listed in ``sessions/``). A client has no need to call ``login/``
+    after it; doing so opens a second session."""
 
     serializer_class = EmailCodeSerializer
     response_serializer_class = TokenPairSerializer
