@@ -67,7 +67,7 @@ def test_lists_one_entry_per_sign_in_with_its_device(user, password, bearer):
     assert oldest["current"] is False
 
 
-def test_last_used_is_the_last_refresh_and_ip_the_refreshing_client(user, password, bearer):
+def test_last_used_is_the_last_refresh_and_ip_and_agent_the_opening_device(user, password, bearer):
     with time_machine.travel(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False):
         pair = sign_in(password)
     with time_machine.travel(datetime(2026, 3, 1, 13, 30, tzinfo=UTC), tick=False):
@@ -82,8 +82,9 @@ def test_last_used_is_the_last_refresh_and_ip_the_refreshing_client(user, passwo
         (entry,) = listing(bearer, rotated.json())
     assert entry["created"] == "2026-03-01T12:00:00Z"
     assert entry["last_used"] == "2026-03-01T13:30:00Z"
-    assert entry["ip"] == "198.51.100.0"
-    assert entry["user_agent"] == PHONE
+    # The device that signed in, not whoever refreshed last.
+    assert entry["ip"] == "203.0.113.0"
+    assert entry["user_agent"] == CHROME[:64]
 
 
 def test_an_authenticated_request_writes_nothing(user, password, bearer, round_trips):

@@ -4,8 +4,10 @@
 -- ARGV[1] epoch claim, ARGV[2] digest of the presented jti, ARGV[3] the presented jti,
 -- ARGV[4] digest of the successor's jti, ARGV[5] successor's lifetime (ms),
 -- ARGV[6] revoked marker, ARGV[7] now (ms), ARGV[8] reuse interval (ms, 0 = none),
--- ARGV[9] now in base 36 (the record's "last used"), ARGV[10] new 'IP|UA' ('' = keep),
--- ARGV[11] family id
+-- ARGV[9] now in base 36 (the record's "last used"), ARGV[10] family id
+--
+-- The record keeps the IP and user agent of the client that opened the session: the device
+-- list names the device that signed in, whoever refreshes its tokens later.
 --
 -- Returns {'ok', 0} (the successor is now the family's only live refresh token),
 -- {'replay', minted} (the presented token is the live one's immediate predecessor, rotated
@@ -35,13 +37,10 @@ end
 local now = tonumber(ARGV[7])
 if live == ARGV[2] then
   local ttl = tonumber(ARGV[5])
-  if ARGV[10] ~= '' then
-    details = ARGV[10]
-  end
   redis.call('SET', KEYS[2], ARGV[4] .. '|' .. created .. '|' .. ARGV[9] .. '|' .. details,
     'PX', ttl)
   outlive(KEYS[1], ttl)
-  index_family(KEYS[4], ARGV[11], now, ttl)
+  index_family(KEYS[4], ARGV[10], now, ttl)
   return {'ok', 0}
 end
 local interval = tonumber(ARGV[8])

@@ -74,8 +74,8 @@ def rotate_refresh_token(raw: str, client: Client | None = None) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented token dies (rotation) and
     presenting it again revokes its whole family (reuse detection) — except, within
     ``REFRESH_REUSE_INTERVAL``, for the immediate predecessor of the family's live token,
-    which gets that same pair again. ``client`` is the refreshing device (its IP and user
-    agent update the device list)."""
+    which gets that same pair again. ``client`` (the refreshing device) is not recorded: the
+    device list keeps the IP and user agent of the device that signed in."""
     old = parse_refresh(raw)
     user = users_cache.get_user(claims.user_id_in(old))
     if user is None or not users.is_active(user):
@@ -83,7 +83,7 @@ def rotate_refresh_token(raw: str, client: Client | None = None) -> TokenPair:
     jti = families.successor_jti(claims.of(old).jti)
     now_ms = int(time.time() * 1000)
     new = _successor(old, jti, now_ms)
-    minted = revocation.rotate(old, jti, int(new["exp"]), now_ms=now_ms, client=client)
+    minted = revocation.rotate(old, jti, int(new["exp"]), now_ms=now_ms)
     if minted != now_ms:
         new = _successor(old, jti, minted)
     access = new.access_token

@@ -118,10 +118,10 @@ def rotate(
     new_exp: int,
     *,
     now_ms: int | None = None,
-    client: Client | None = None,
 ) -> int:
     """Make ``new_jti`` the only live refresh token of ``token``'s family, atomically, and
-    note the refresh (and ``client``'s IP and user agent, when given) in the family record.
+    note the refresh in the family record (which keeps the IP and user agent of the device
+    that signed in).
     Returns when (ms) the successor was minted: ``now_ms``, or, for a repeated refresh of
     the live token's immediate predecessor within ``REFRESH_REUSE_INTERVAL``, the time of
     the rotation that minted it (the caller then mints that same pair again).
@@ -152,7 +152,6 @@ def rotate(
                 now_ms,
                 interval_ms,
                 families.base36(now_ms),
-                families.details(client) if client is not None else "",
                 c.family,
             ],
         )
