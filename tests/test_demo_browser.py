@@ -242,6 +242,26 @@ def test_password_reset_through_the_page(page):
     wait_status(page, "login/", 200)
 
 
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (320, 640)])
+def test_navigation_fits_a_phone_screen(browser, server, width, height):
+    """Every link of the top navigation is on screen at a phone's width (it wraps)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        tab = context.new_page()
+        tab.goto(server + "/")
+        tab.wait_for_selector("body[data-ready=true]")
+        links = tab.locator("header nav a")
+        assert links.count() >= 3
+        for index in range(links.count()):
+            box = links.nth(index).bounding_box()
+            assert box is not None and box["width"] > 0, index
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (index, box)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"phone-{width}.png"), full_page=False)
+    finally:
+        context.close()
+
+
 def test_panel_hides_when_its_endpoint_answers_404(page):
     # Whatever this version of the package has: one optional endpoint answers 404, another one
     # answers (an OPTIONS 401, as an authenticated endpoint does).
