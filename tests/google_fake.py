@@ -12,6 +12,7 @@ import base64
 import datetime
 import functools
 import hashlib
+import io
 import secrets
 import time
 from email.utils import formatdate
@@ -25,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from django_redis_auth.google import backend as social_backend
 from tests.helpers import package_settings
@@ -68,6 +70,34 @@ def challenge_of(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
+class _EndsClosed(io.BytesIO):
+    """A body that reads as closed once read to its end, as a socket's does: CacheControl
+    stores a response when its body stream closes, which responses' own bodies never do."""
+
+    @property
+    def closed(self) -> bool:
+        return super().closed or self.tell() >= len(self.getvalue())
+
+
+class _SocketLikeResponse(responses.CallbackResponse):
+    """A callback response whose body behaves like a real connection's, so the certificate
+    cache (CacheControl in google/backend.py) works in these tests as against Google."""
+
+    def get_response(self, request: Any) -> HTTPResponse:
+        status, headers, body = self.callback(request)
+        headers = HTTPHeaderDict(headers)
+        spent = io.BytesIO()
+        spent.close()
+        return HTTPResponse(
+            status=status,
+            headers=headers,
+            body=_EndsClosed(body.encode()),
+            preload_content=False,
+            original_response=HTTPResponse(body=spent, msg=headers, preload_content=False),
+            request_method=request.method,
+        )
+
+
 class FakeGoogle:
     """Google's endpoints on a ``responses`` mock, with the state a test can inspect."""
 
@@ -81,7 +111,7 @@ class FakeGoogle:
         self.calls: dict[str, int] = {"certs": 0, "token": 0, "userinfo": 0, "tokeninfo": 0}
         self.failure: int | None = None  # every endpoint answers this status when set
         self.last_token_request: dict[str, str] = {}
-        mock.add_callback(responses.GET, CERTS_URL, callback=self._certs)
+        mock.add(_SocketLikeResponse(responses.GET, CERTS_URL, callback=self._certs))
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
         mock.add_callback(responses.GET, USERINFO_URL, callback=self._userinfo)
         mock.add_callback(responses.GET, TOKENINFO_URL, callback=self._tokeninfo)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import jwt
 import requests
+from cachecontrol import CacheControl
+from cachecontrol.cache import DictCache
 from google.auth import exceptions as google_exceptions
 from google.auth.transport import requests as google_requests
 from google.oauth2 import id_token as google_id_token
@@ -62,8 +63,6 @@ TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
 # Seconds of clock difference tolerated on an ID token's iat / exp (phones and Google's
 # servers rarely agree to the second).
 CLOCK_SKEW = 10
-# Longest time Google's certificates are kept, whatever their max-age says (seconds).
-MAX_CACHE = 24 * 3600
 # Extra-data entries that are credentials: never written to the database.
 _CREDENTIALS = ("access_token", "refresh_token", "id_token", "token_type", "expires_in")
 _UNAVAILABLE = frozenset(
@@ -204,44 +203,18 @@ def backend(
 
 
 class _Transport(google_requests.Request):
-    """google-auth's requests transport with our timeout (its own default is 120 s) and a
-    per-process cache of Google's certificates for as long as their ``Cache-Control:
-    max-age`` says (hours): a sign-in costs no certificate fetch, and Google rotating its
-    keys is followed when the published lifetime ends."""
+    """google-auth's requests transport over a CacheControl session: Google's certificates
+    are kept (in this process) as long as their ``Cache-Control: max-age`` says (hours), so a
+    sign-in costs no certificate fetch and Google rotating its keys is followed when the
+    published lifetime ends. Our timeout replaces google-auth's default of 120 s."""
 
     def __init__(self) -> None:
-        super().__init__(session=requests.Session())
-        self._cache: dict[str, tuple[float, Any]] = {}
-        self._cache_lock = threading.Lock()
+        super().__init__(session=CacheControl(requests.Session(), cache=DictCache()))
 
     def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
                  timeout: Any = None, **kwargs: Any) -> Any:  # fmt: skip
         timeout = timeout if timeout is not None else auth_settings.GOOGLE_TIMEOUT
-        if method != "GET" or body is not None:
-            return super().__call__(url, method, body, headers, timeout=timeout, **kwargs)
-        now = time.time()
-        with self._cache_lock:
-            cached = self._cache.get(url)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        response = super().__call__(url, method, body, headers, timeout=timeout, **kwargs)
-        max_age = _max_age(response)
-        if response.status == 200 and max_age > 0:
-            response.data  # noqa: B018 (read the body once, before it is shared)
-            with self._cache_lock:
-                self._cache[url] = (now + max_age, response)
-        return response
-
-
-def _max_age(response: Any) -> int:
-    directives = str(response.headers.get("Cache-Control", "")).lower().replace(" ", "")
-    if "no-store" in directives or "no-cache" in directives:
-        return 0
-    for directive in directives.split(","):
-        name, _, value = directive.partition("=")
-        if name == "max-age" and value.isdigit():
-            return min(int(value), MAX_CACHE)
-    return 0
+        return super().__call__(url, method, body, headers, timeout=timeout, **kwargs)
 
 
 _lock = threading.Lock()
