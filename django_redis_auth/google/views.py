@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,47 +45,15 @@ from django_redis_auth.exceptions import (
     SocialEmailRefused,
 )
 from django_redis_auth.google import service as social
-from django_redis_auth.serializers import TOKEN_MAX, TokenPairSerializer
+from django_redis_auth.google.serializers import (
+    GoogleExchangeSerializer,
+    GoogleSignInSerializer,
+    GoogleStartSerializer,
+)
+from django_redis_auth.serializers import TokenPairSerializer
 
 # Binds a started browser sign-in to the browser that started it (see social._take_state).
 BINDING_COOKIE = "dra_google"
-
-
-class GoogleSignInSerializer(serializers.Serializer):
-    """Exactly one way in: ``id_token``, ``access_token``, or ``code`` with
-    ``code_verifier`` and ``redirect_uri``."""
-
-    id_token = serializers.CharField(max_length=TOKEN_MAX, required=False)
-    access_token = serializers.CharField(max_length=TOKEN_MAX, required=False)
-    code = serializers.CharField(max_length=TOKEN_MAX, required=False)
-    # RFC 7636: 43 to 128 characters.
-    code_verifier = serializers.CharField(min_length=43, max_length=128, required=False)
-    redirect_uri = serializers.CharField(max_length=social.URL_MAX, required=False)
-    # The codes validate() raises, for the OpenAPI schema (fields' codes are found from them).
-    validation_codes = ("invalid_input", "required")
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        given = [name for name in ("id_token", "access_token", "code") if data.get(name)]
-        if len(given) != 1:
-            raise serializers.ValidationError(
-                _("Send exactly one of id_token, access_token or code."), code="invalid_input"
-            )
-        if given == ["code"]:
-            missing = [n for n in ("code_verifier", "redirect_uri") if not data.get(n)]
-            if missing:
-                raise serializers.ValidationError(
-                    {n: [_("This field is required with code.")] for n in missing},
-                    code="required",
-                )
-        return data
-
-
-class GoogleStartSerializer(serializers.Serializer):
-    next = serializers.CharField(max_length=social.URL_MAX)
-
-
-class GoogleExchangeSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=TOKEN_MAX)
 
 
 # What a Google sign-in can answer besides a token pair (schema declarations).
