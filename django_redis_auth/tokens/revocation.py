@@ -26,8 +26,7 @@ from django_redis_auth.clients import Client
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from django_redis_auth.signals import tokens_revoked
-from django_redis_auth.tokens import claims as claims_module
-from django_redis_auth.tokens import families
+from django_redis_auth.tokens import claims, families
 
 __all__ = [
     "check",
@@ -43,10 +42,6 @@ __all__ = [
 
 logger = logging.getLogger("django_redis_auth")
 
-# Kept importable from here: callers written against earlier versions use these names.
-EPOCH_CLAIM, FAMILY_CLAIM = claims_module.EPOCH_CLAIM, claims_module.FAMILY_CLAIM
-claims = claims_module.of
-accepted_until = claims_module.accepted_until
 user_id_of = users.user_id_of
 
 
@@ -93,7 +88,7 @@ def check(token: Token) -> bytes | None:
 def check_keys(token: Token) -> tuple[list[str], str]:
     """The keys :func:`check` reads for ``token`` and the epoch it must find (shared with
     the async path, which makes the same MGET on ``redis.asyncio``)."""
-    user_id, epoch, family, jti = claims(token)
+    user_id, epoch, family, jti = claims.of(token)
     return keys.request_keys(user_id, family, jti), epoch
 
 
@@ -130,7 +125,7 @@ def rotate(
     detection) and raises :class:`TokenReused`; of concurrent rotations with the same token
     at most one rotates (the others replay it inside the interval, or are reuse).
     """
-    c = claims(token)
+    c = claims.of(token)
     now_ms = _now_ms() if now_ms is None else now_ms
     ttl_ms = max(1, new_exp * 1000 - now_ms)
     interval_ms = int(float(auth_settings.REFRESH_REUSE_INTERVAL) * 1000)
@@ -196,8 +191,8 @@ def _write(build: Callable[[Any], None]) -> list[Any]:
 def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
     ``LEEWAY``, during which it would still be accepted)."""
-    c = claims(token)
-    until = math.ceil(accepted_until(token))
+    c = claims.of(token)
+    until = math.ceil(claims.accepted_until(token))
     if until * 1000 > _now_ms():
         _write(lambda pipe: pipe.set(keys.revoked_jti(c.user_id, c.jti), 1, exat=until))
     tokens_revoked.send(__name__, user_id=c.user_id, scope="token", reason=reason)
@@ -208,7 +203,7 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
     sign-in), in one round trip. All tokens must belong to one user."""
     if not tokens:
         return
-    found = [claims(t) for t in tokens]
+    found = [claims.of(t) for t in tokens]
     if len({str(c.user_id) for c in found}) != 1:
         raise InvalidToken(_("Tokens belong to different users."))
     user_id = found[0].user_id
@@ -218,7 +213,7 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
         for token, c in zip(tokens, found, strict=True):
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
             pipe.set(keys.family(user_id, c.family), keys.REVOKED, xx=True, keepttl=True)
-            until = math.ceil(accepted_until(token))
+            until = math.ceil(claims.accepted_until(token))
             if until * 1000 > now_ms:
                 pipe.set(keys.revoked_jti(user_id, c.jti), 1, exat=until)
 
