@@ -80,27 +80,42 @@ def script(name: str) -> Script:
     return s
 
 
-def queue_script(pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
-    """Queue ``lua/<name>.lua`` on a pipeline as a plain EVALSHA. (redis-py's own pipeline
-    scripts cost a ``SCRIPT EXISTS`` round trip on every execute.) Run the pipeline with
-    :func:`execute_with_scripts`, which loads the script if the server lost it."""
-    s = script(name)
-    pipe.evalsha(s.sha, len(keys), *keys, *args)
-    pipe.__dict__.setdefault("_dra_scripts", []).append(s)
+class ScriptPipeline:
+    """A non-transactional pipeline and the Lua scripts queued on it, so that after NOSCRIPT
+    (a restarted or failed-over server) exactly those can be loaded again. Every other
+    command (``set``, ``wait``, ...) is the pipeline's own.
+
+    Scripts go on as plain EVALSHA: redis-py's own pipeline scripts cost a ``SCRIPT EXISTS``
+    round trip on every execute."""
+
+    __slots__ = ("pipe", "scripts")
+
+    def __init__(self, client: Any) -> None:
+        self.pipe = client.pipeline(transaction=False)
+        self.scripts: list[Script] = []
+
+    def script(self, name: str, keys: list[str], args: list[Any]) -> None:
+        """Queue ``lua/<name>.lua`` over ``keys`` with ``args``."""
+        s = script(name)
+        self.pipe.evalsha(s.sha, len(keys), *keys, *args)
+        self.scripts.append(s)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipe, name)
 
 
-def execute_with_scripts(client: Any, build: Any) -> list[Any]:
-    """``build(pipe)`` on a fresh non-transactional pipeline and execute it; after NOSCRIPT
-    (a restarted or failed-over server) load the queued scripts and run it once more (each
-    command the callers queue is idempotent)."""
-    pipe = client.pipeline(transaction=False)
+def execute_with_scripts(client: Any, build: Callable[[ScriptPipeline], Any]) -> list[Any]:
+    """``build(pipe)`` on a fresh :class:`ScriptPipeline` and execute it; after NOSCRIPT
+    load the scripts it queued and run it once more (each command the callers queue is
+    idempotent)."""
+    pipe = ScriptPipeline(client)
     build(pipe)
     try:
         return pipe.execute()
     except NoScriptError:
-        for s in pipe.__dict__.get("_dra_scripts", []):
+        for s in pipe.scripts:
             client.script_load(s.script)
-        pipe = client.pipeline(transaction=False)
+        pipe = ScriptPipeline(client)
         build(pipe)
         return pipe.execute()
 

@@ -162,7 +162,7 @@ def rotate(
     raise TokenRevoked()
 
 
-def _write(build: Callable[[Any], None]) -> list[Any]:
+def _write(build: Callable[[store.ScriptPipeline], None]) -> list[Any]:
     """Run revocation writes in one round trip on one connection, then, when
     ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
 
@@ -174,9 +174,9 @@ def _write(build: Callable[[Any], None]) -> list[Any]:
         client = store.get_client()
         # Not MULTI: each write is correct on its own, and WAIT must follow on the same
         # connection (WAIT inside MULTI does not wait). Writes that must not half-happen
-        # (at maxmemory, say) are one script (store.queue_script).
+        # (at maxmemory, say) are one script (``pipe.script``).
 
-        def build_and_wait(pipe: Any) -> None:
+        def build_and_wait(pipe: store.ScriptPipeline) -> None:
             build(pipe)
             if acks:
                 pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
@@ -209,7 +209,7 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
     user_id = found[0].user_id
     now_ms = _now_ms()
 
-    def build(pipe: Any) -> None:
+    def build(pipe: store.ScriptPipeline) -> None:
         for token, c in zip(tokens, found, strict=True):
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
             pipe.set(keys.family(user_id, c.family), keys.REVOKED, xx=True, keepttl=True)
@@ -233,12 +233,10 @@ def revoke_user(user: Any, *, reason: str = "logout_all") -> None:
 def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
     new_epoch = secrets.token_urlsafe(12)
 
-    def build(pipe: Any) -> None:
+    def build(pipe: store.ScriptPipeline) -> None:
         # Every family the index lists belonged to the old epoch: the device list starts
         # empty.
-        store.queue_script(
-            pipe, "revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch]
-        )
+        pipe.script("revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch])
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
@@ -257,9 +255,8 @@ def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api")
     if not family_ids:
         return []
 
-    def build(pipe: Any) -> None:
-        store.queue_script(
-            pipe,
+    def build(pipe: store.ScriptPipeline) -> None:
+        pipe.script(
             "revoke_families",
             [keys.session_index(user_id), *(keys.family(user_id, f) for f in family_ids)],
             [keys.REVOKED, *family_ids],
