@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import Token
 from django_redis_auth.accounts import users_cache
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, UserInactive, UserNotFound
-from django_redis_auth.tokens import revocation
+from django_redis_auth.tokens import claims, revocation
 from django_redis_auth.tokens import validation as token_validation
 from django_redis_auth.tokens import verified as verified_tokens
 
@@ -46,7 +46,7 @@ class RedisJWTAuthentication(JWTAuthentication):
                     # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or
                     # past year 9999) overflows there instead of raising its TokenError.
                     raise InvalidToken() from exc
-            revocation.claims(token)  # refuse tokens minted elsewhere with the same key
+            claims.of(token)  # refuse tokens minted elsewhere with the same key
             verified_tokens.remember(raw_token, token)
         return token
 

@@ -9,25 +9,14 @@ address is folded here, once, and everything else compares the folded strings ex
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
+from email_validator import EmailNotValidError, validate_email
 
 from django_redis_auth.conf import auth_settings
 
 __all__ = ["EmailNotAllowed", "canonical_email", "normalize_email"]
-
-LOCAL_MAX = 64
-ADDRESS_MAX = 254
-
-# RFC 5322 dot-atom (unquoted local part), ASCII only. Quoted local parts ("a b"@x) are
-# refused: no mainstream provider issues them and they have many spellings of one mailbox.
-_ASCII_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
-# Letters, marks and digits of any script (only with ALLOW_UNICODE_LOCAL_PART).
-_UNICODE_CATEGORIES = ("L", "M", "N")
-_domain_validator = EmailValidator()
 
 
 class EmailNotAllowed(ValueError):
@@ -65,46 +54,44 @@ def normalize_email(address: str) -> str:
 def canonical_email(address: str) -> str:
     """The canonical form of ``address``, or :class:`EmailNotAllowed`.
 
-    Accepted: an unquoted local part of ASCII letters, digits and RFC 5322 symbols (any
-    script's letters too with ``ALLOW_UNICODE_LOCAL_PART``), ``@``, and a domain name
-    (internationalised names are stored in their ``xn--`` form). Refused: IP-literal domains
-    (``a@[127.0.0.1]``), quoted local parts, control characters, over-long addresses.
-    Idempotent: ``canonical_email(canonical_email(a)) == canonical_email(a)``.
+    The syntax is email-validator's (no DNS lookup): an unquoted local part (any script's
+    letters only with ``ALLOW_UNICODE_LOCAL_PART``), ``@``, and a domain name
+    (internationalised names are stored in their ``xn--`` form). On top of it this site's
+    rules: the address is folded first (:func:`normalize_email`), and IP-literal domains
+    (``a@[127.0.0.1]``) and non-ASCII local parts are refused as ``email_not_allowed``.
+    Quoted local parts, display names, control characters and over-long addresses are
+    ``invalid_email``. Idempotent: ``canonical_email(canonical_email(a)) == canonical_email(a)``.
     """
+    invalid = str(_("Enter a valid email address."))
     if not isinstance(address, str):
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
+        raise EmailNotAllowed(invalid)
     folded = normalize_email(address)
     local, at, domain = folded.rpartition("@")
     if not at or not local or not domain:
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
+        raise EmailNotAllowed(invalid)
     if domain.startswith("[") or domain.endswith("]"):
         raise EmailNotAllowed(
             str(_("Addresses at an IP literal are not accepted.")), "email_not_allowed"
         )
-    if not domain.isascii():
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
-    if len(local) > LOCAL_MAX or len(folded) > ADDRESS_MAX:
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
-    if local.isascii():
-        if not _ASCII_LOCAL.match(local):
-            raise EmailNotAllowed(str(_("Enter a valid email address.")))
-    elif not auth_settings.ALLOW_UNICODE_LOCAL_PART:
+    unicode_local = not local.isascii()
+    if unicode_local and not auth_settings.ALLOW_UNICODE_LOCAL_PART:
         raise EmailNotAllowed(
             str(_("Addresses with non-ASCII characters before the @ are not accepted.")),
             "email_not_allowed",
         )
-    elif not _unicode_local_ok(local):
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
-    if not _domain_validator.validate_domain_part(domain):
-        raise EmailNotAllowed(str(_("Enter a valid email address.")))
+    if not domain.isascii():  # a name IDNA could not encode
+        raise EmailNotAllowed(invalid)
+    try:
+        validate_email(
+            folded,
+            check_deliverability=False,
+            allow_smtputf8=unicode_local,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            allow_empty_local=False,
+            strict=True,  # also the 64-character limit of the local part
+        )
+    except EmailNotValidError:
+        raise EmailNotAllowed(invalid) from None
     return folded
-
-
-def _unicode_local_ok(local: str) -> bool:
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return False
-    return all(
-        (ch.isascii() and (_ASCII_LOCAL.match(ch) or ch == "."))
-        or unicodedata.category(ch)[0] in _UNICODE_CATEGORIES
-        for ch in local
-    )

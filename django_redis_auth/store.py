@@ -7,10 +7,12 @@ Security state never goes through Django's cache API: with django-redis'
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from redis import Redis
 from redis.commands.core import Script
@@ -21,6 +23,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from django_redis_auth import outages
 from django_redis_auth.conf import auth_settings, on_change
 from django_redis_auth.exceptions import AuthUnavailable
+
+logger = logging.getLogger("django_redis_auth")
 
 _lock = threading.Lock()
 _client: Any = None
@@ -76,27 +80,42 @@ def script(name: str) -> Script:
     return s
 
 
-def queue_script(pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
-    """Queue ``lua/<name>.lua`` on a pipeline as a plain EVALSHA. (redis-py's own pipeline
-    scripts cost a ``SCRIPT EXISTS`` round trip on every execute.) Run the pipeline with
-    :func:`execute_with_scripts`, which loads the script if the server lost it."""
-    s = script(name)
-    pipe.evalsha(s.sha, len(keys), *keys, *args)
-    pipe.__dict__.setdefault("_dra_scripts", []).append(s)
+class ScriptPipeline:
+    """A non-transactional pipeline and the Lua scripts queued on it, so that after NOSCRIPT
+    (a restarted or failed-over server) exactly those can be loaded again. Every other
+    command (``set``, ``wait``, ...) is the pipeline's own.
+
+    Scripts go on as plain EVALSHA: redis-py's own pipeline scripts cost a ``SCRIPT EXISTS``
+    round trip on every execute."""
+
+    __slots__ = ("pipe", "scripts")
+
+    def __init__(self, client: Any) -> None:
+        self.pipe = client.pipeline(transaction=False)
+        self.scripts: list[Script] = []
+
+    def script(self, name: str, keys: list[str], args: list[Any]) -> None:
+        """Queue ``lua/<name>.lua`` over ``keys`` with ``args``."""
+        s = script(name)
+        self.pipe.evalsha(s.sha, len(keys), *keys, *args)
+        self.scripts.append(s)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipe, name)
 
 
-def execute_with_scripts(client: Any, build: Any) -> list[Any]:
-    """``build(pipe)`` on a fresh non-transactional pipeline and execute it; after NOSCRIPT
-    (a restarted or failed-over server) load the queued scripts and run it once more (each
-    command the callers queue is idempotent)."""
-    pipe = client.pipeline(transaction=False)
+def execute_with_scripts(client: Any, build: Callable[[ScriptPipeline], Any]) -> list[Any]:
+    """``build(pipe)`` on a fresh :class:`ScriptPipeline` and execute it; after NOSCRIPT
+    load the scripts it queued and run it once more (each command the callers queue is
+    idempotent)."""
+    pipe = ScriptPipeline(client)
     build(pipe)
     try:
         return pipe.execute()
     except NoScriptError:
-        for s in pipe.__dict__.get("_dra_scripts", []):
+        for s in pipe.scripts:
             client.script_load(s.script)
-        pipe = client.pipeline(transaction=False)
+        pipe = ScriptPipeline(client)
         build(pipe)
         return pipe.execute()
 
@@ -192,6 +211,50 @@ on_change(reset)
 def guard() -> _Guard:
     """``with guard(): ...`` — any Redis failure in the block becomes :class:`AuthUnavailable`."""
     return _guard
+
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+
+def charge_then_run(
+    charge: Callable[[], C],
+    run: Callable[[], R],
+    give_back: Callable[[], Any] | None,
+    *,
+    refused: Callable[[C], bool],
+    kept: Callable[[R], bool],
+) -> tuple[C, R | None]:
+    """Two hash slots on Redis Cluster (a client IP's limit and an address' keys), two
+    scripts: ``charge()`` the IP's limit; if ``refused(answer)``, stop there and return
+    ``(answer, None)``. Else ``run()`` the address' script and return ``(answer, result)``;
+    when it raises, or ``kept(result)`` is false, ``give_back()`` the charge, so a request
+    the second step refused or failed costs the IP nothing, as in one script on a single
+    Redis. ``give_back=None``: nothing was charged that could be given back.
+
+    Giving back is best effort: the caller's answer (a 429, or the 503 of the failed step)
+    matters more than one count, which leaves its sliding hour anyway."""
+    answer = charge()
+    if refused(answer):
+        return answer, None
+    try:
+        result = run()
+    except BaseException:
+        _give_back(give_back)
+        raise
+    if not kept(result):
+        _give_back(give_back)
+    return answer, result
+
+
+def _give_back(give_back: Callable[[], Any] | None) -> None:
+    if give_back is None:
+        return
+    try:
+        with _guard:
+            give_back()
+    except AuthUnavailable:
+        logger.warning("Could not give back a client IP's count")
 
 
 def decode(value: bytes | str | None) -> str | None:

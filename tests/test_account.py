@@ -119,6 +119,21 @@ def test_password_change_with_redis_down_changes_nothing(user, devices, bearer, 
     assert user.check_password(password)
 
 
+def test_an_account_deactivated_behind_the_cache_is_user_inactive(user, devices, bearer, password):
+    """``request.user`` may come from the user cache; the account change reads the row and
+    answers the authentication's own ``user_inactive`` (401) for a deactivated account."""
+    client = bearer(devices[0]["access"])
+    client.get("/auth/me/")  # cached
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)  # no signal: cache kept
+    response = client.post(
+        "/auth/password/change/",
+        {"current_password": password, "new_password": NEW_PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User is inactive.", "code": "user_inactive"}
+
+
 # --- 2fa/email/* ----------------------------------------------------------------------------
 
 

@@ -76,7 +76,25 @@ def test_confusable_and_ip_literal_addresses_are_refused(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "no-at-sign", "@example.com", "alice@", '"a b"@example.com', "a..b@x.com"]
+    "typed",
+    [
+        "",
+        "no-at-sign",
+        "@example.com",
+        "alice@",
+        '"a b"@example.com',
+        "a..b@x.com",
+        ".a@x.com",
+        "Alice <alice@example.com>",  # a display name
+        "alice@localhost",  # no dot
+        "alice@example",
+        "alice@1.2.3.4",  # a numeric "domain"
+        "alice@mail.test",  # special-use names cannot receive mail
+        "alice@printer.local",
+        "a@-x.com",
+        "a" * 65 + "@example.com",
+        "a@" + "x" * 64 + ".com",
+    ],
 )
 def test_malformed_addresses_are_invalid(typed):
     with pytest.raises(EmailNotAllowed) as refused:

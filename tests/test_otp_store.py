@@ -7,12 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from django_redis_auth import keys, signals, store
+from django_redis_auth import keys, signals
 from django_redis_auth.codes import otp
 from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.exceptions import (
@@ -525,62 +524,6 @@ def test_cluster_ip_cap_is_enforced(as_if_on_cluster):
             otp.issue_code("c@example.com", VERIFY, client_ip="203.0.113.7")
         assert 1 <= exc.value.wait <= 4500  # a count lasts 60 to 75 minutes
         otp.issue_code("c@example.com", VERIFY, client_ip="198.51.100.1")
-
-
-def test_cluster_refusal_by_email_limits_gives_the_ip_count_back(as_if_on_cluster, redis_client):
-    otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
-    assert _ip_count(redis_client, "203.0.113.7") == 1
-    with pytest.raises(RateLimited):
-        otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")  # cooldown
-    assert _ip_count(redis_client, "203.0.113.7") == 1
-
-
-def _failing_script(monkeypatch, name: str, error: Exception) -> None:
-    original = store.script
-
-    def script(wanted):
-        if wanted != name:
-            return original(wanted)
-
-        def fail(keys, args):
-            raise error
-
-        return fail
-
-    monkeypatch.setattr(store, "script", script)
-
-
-def test_cluster_failure_of_the_email_step_gives_the_ip_count_back(
-    as_if_on_cluster, redis_client, monkeypatch
-):
-    """A 503 half-way (the email's slot times out after the IP's was charged) must not leave
-    the IP charged: nothing half-written."""
-    otp.issue_code("warm@example.com", VERIFY, client_ip="203.0.113.7")
-    _failing_script(monkeypatch, "issue_code", redis.TimeoutError("email slot timed out"))
-    with pytest.raises(AuthUnavailable):
-        otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
-    assert _ip_count(redis_client, "203.0.113.7") == 1
-
-
-def test_cluster_refusal_stays_429_when_giving_back_fails(as_if_on_cluster, monkeypatch):
-    otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")
-    original = store.script
-
-    def script(name):
-        real = original(name)
-        if name != "cap_counter":
-            return real
-
-        def cap_counter(keys, args):
-            if args[0] == "give_back":
-                raise redis.ConnectionError("IP slot unreachable")
-            return real(keys=keys, args=args)
-
-        return cap_counter
-
-    monkeypatch.setattr(store, "script", script)
-    with pytest.raises(RateLimited):
-        otp.issue_code(EMAIL, VERIFY, client_ip="203.0.113.7")  # cooldown
 
 
 def test_single_redis_refusal_counts_nothing(redis_client):

@@ -1,4 +1,4 @@
-"""Revocation scripts queued on a pipeline (store.queue_script) survive a server that lost
+"""Revocation scripts queued on a pipeline (store.ScriptPipeline) survive a server that lost
 its scripts (restart, failover, SCRIPT FLUSH): NOSCRIPT loads them and the pipeline runs
 again, in the same request."""
 

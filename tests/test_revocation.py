@@ -12,8 +12,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from django_redis_auth import keys, signals
+from django_redis_auth.tokens import claims, revocation
 from django_redis_auth.tokens import issuing as tokens
-from django_redis_auth.tokens import revocation
 from django_redis_auth.tokens.issuing import issue_token_pair
 
 pytestmark = pytest.mark.django_db
@@ -398,7 +398,7 @@ def test_revoked_token_stays_dead_through_simplejwt_leeway(user, bearer, monkeyp
 def test_logout_of_a_gone_family_does_not_create_an_immortal_key(user, redis_client):
     pair = issue_token_pair(user)
     refresh = RefreshToken(pair.refresh)
-    family_key = keys.family(user.pk, refresh[revocation.FAMILY_CLAIM])
+    family_key = keys.family(user.pk, refresh[claims.FAMILY_CLAIM])
     redis_client.delete(family_key)  # expired, or lost with Redis' data
     revocation.revoke_session(refresh)
     assert not redis_client.exists(family_key)

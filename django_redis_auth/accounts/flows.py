@@ -125,7 +125,7 @@ def signup(email: str, password: str, client: Client = _NOBODY) -> None:
     if users.has_unique_email():
         message = _signup_insert_first(email, password, client.ip)
     else:
-        # No constraint to decide: look first (such models may share one address, W007).
+        # No constraint to decide: look first (such models may share one address, W024).
         user = users.find_by_email(email)
         if user is None:
             message = _signup_insert_first(email, password, client.ip)

@@ -46,8 +46,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisClusterException, RedisError
-
 from django_redis_auth import clients, keys, store
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.emails import normalize_email
@@ -129,21 +127,19 @@ def _attempt_on_cluster(
     guard: Any, account_keys: list[str], ip_key: str, ok: bool, tripped: list[str]
 ) -> list[Any]:
     """Two slots, two calls: the IP's part (refuse over its cap, count a failure), then the
-    address' part; if the address' delay refuses, the IP's count is given back."""
-    outcome = guard(keys=[ip_key], args=_args("ip", ok))
-    if store.decode(outcome[0]) != "ok":
-        return outcome
-    ip_trips = (store.decode(outcome[2]) or "").split()
-    result = guard(keys=account_keys, args=_args("attempt", ok))
-    if store.decode(result[0]) == "delay":
-        if not ok:
-            try:
-                guard(keys=[ip_key], args=_args("ip_give_back", ok))
-            except (RedisError, RedisClusterException, OSError) as exc:
-                # Best effort: the 429 matters more than one count of a sliding hour.
-                logger.warning("Could not give back a client IP's failure count: %r", exc)
-        return result
-    tripped += ip_trips
+    address' part; if the address' delay refuses a failure (or the call fails), the IP's
+    count is given back."""
+    ip_outcome, result = store.charge_then_run(
+        lambda: guard(keys=[ip_key], args=_args("ip", ok)),
+        lambda: guard(keys=account_keys, args=_args("attempt", ok)),
+        None if ok else lambda: guard(keys=[ip_key], args=_args("ip_give_back", ok)),
+        refused=lambda outcome: store.decode(outcome[0]) != "ok",
+        kept=lambda result: store.decode(result[0]) != "delay",
+    )
+    if result is None:
+        return ip_outcome
+    if store.decode(result[0]) != "delay":
+        tripped += (store.decode(ip_outcome[2]) or "").split()
     return result
 
 

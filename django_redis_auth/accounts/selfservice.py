@@ -22,7 +22,6 @@ import math
 from typing import Any
 
 from django.db import IntegrityError
-from rest_framework.exceptions import AuthenticationFailed
 
 from django_redis_auth import receivers, signals
 from django_redis_auth.accounts import password_guard, users, users_cache
@@ -40,6 +39,7 @@ from django_redis_auth.exceptions import (
     SecondFactorAlreadyOn,
     SecondFactorRequired,
     SecondFactorUnavailable,
+    UserInactive,
     WrongPassword,
 )
 from django_redis_auth.tokens import issuing as tokens
@@ -71,7 +71,7 @@ def _row(user: Any) -> Any:
     """The caller's current row (``request.user`` may be up to USER_CACHE_TTL old)."""
     row = users_cache.load_from_db(users.user_id_of(user))
     if row is None or not users.is_active(row):
-        raise AuthenticationFailed(code="user_inactive")
+        raise UserInactive()
     return row
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 from typing import Any
 
@@ -22,7 +21,7 @@ from django_redis_auth import clients, keys, store
 from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.emails import normalize_email
-from django_redis_auth.exceptions import AuthUnavailable, InvalidCode, RateLimited, TooManyAttempts
+from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
 from django_redis_auth.signals import code_failed, code_issued, code_verified
 
 __all__ = [
@@ -33,9 +32,6 @@ __all__ = [
     "issue_code",
     "verify_code",
 ]
-
-logger = logging.getLogger("django_redis_auth")
-
 
 # Separates the digest's fields. No field can contain it: purposes are fixed names, emails
 # are validated addresses, bindings are ``secrets`` tokens and DRF rejects NUL in input.
@@ -141,29 +137,18 @@ def charge_client_ip(client_ip: str | None) -> None:
 
 def _issue_on_cluster(redis_keys: list[str], args: list[Any], ip_key: str, ip_cap: int) -> None:
     """Two slots, two scripts: take one from the IP's hourly cap, then run the email script;
-    if that one refuses or fails, give the IP count back so the request costs nothing."""
+    if that one refuses or fails, the IP count is given back so the request costs nothing."""
     cap_counter = store.script("cap_counter")
-    wait_ms = cap_counter(keys=[ip_key], args=["take", ip_cap])
-    if int(wait_ms) > 0:
+    wait_ms, outcome = store.charge_then_run(
+        lambda: cap_counter(keys=[ip_key], args=["take", ip_cap]),
+        lambda: store.script("issue_code")(keys=redis_keys, args=args),
+        lambda: cap_counter(keys=[ip_key], args=["give_back", ip_cap]),
+        refused=lambda wait_ms: int(wait_ms) > 0,
+        kept=lambda outcome: store.decode(outcome[0]) == "ok",
+    )
+    if outcome is None:
         raise RateLimited(int(wait_ms) / 1000)
-    try:
-        outcome = store.script("issue_code")(keys=redis_keys, args=args)
-    except BaseException:
-        _give_back(cap_counter, ip_key, ip_cap)
-        raise
-    if store.decode(outcome[0]) != "ok":
-        _give_back(cap_counter, ip_key, ip_cap)
     _raise_if_refused(outcome)
-
-
-def _give_back(cap_counter: Any, ip_key: str, ip_cap: int, field: str = "n") -> None:
-    """Best effort: the answer (429, or the 503 of the failed step) matters more than one
-    count, which leaves the sliding hour anyway."""
-    try:
-        with store.guard():
-            cap_counter(keys=[ip_key], args=["give_back", ip_cap, field])
-    except AuthUnavailable:
-        logger.warning("Could not give back a client IP's count")
 
 
 def _raise_if_refused(outcome: list[Any]) -> None:
@@ -252,14 +237,11 @@ def _verify_on_cluster(
     """Two slots: take one guess from the client's count (refused over it), verify, and give
     the guess back when the code was right — only wrong codes count, as on a single Redis."""
     cap_counter = store.script("cap_counter")
-    wait_ms = cap_counter(keys=[ip_key], args=["take", guesses, "g"])
-    if int(wait_ms) > 0:
-        return ["ip_cap", wait_ms]
-    try:
-        result = store.script("verify_code")(keys=redis_keys, args=args)
-    except BaseException:
-        _give_back(cap_counter, ip_key, guesses, "g")
-        raise
-    if store.decode(result[0]) == "ok":
-        _give_back(cap_counter, ip_key, guesses, "g")
-    return result
+    wait_ms, result = store.charge_then_run(
+        lambda: cap_counter(keys=[ip_key], args=["take", guesses, "g"]),
+        lambda: store.script("verify_code")(keys=redis_keys, args=args),
+        lambda: cap_counter(keys=[ip_key], args=["give_back", guesses, "g"]),
+        refused=lambda wait_ms: int(wait_ms) > 0,
+        kept=lambda result: store.decode(result[0]) != "ok",
+    )
+    return ["ip_cap", wait_ms] if result is None else result

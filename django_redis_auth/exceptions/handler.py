@@ -62,21 +62,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The outage is logged once (outages.py); without this Django would log every one of
         # these answers at ERROR on "django.request" (and mail them to ADMINS).
         response._has_been_logged = True
+    response.data = error_body(exc)
+    return response
+
+
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    """The JSON body of ``exc``: ``{"detail", "code"}`` (validation errors add ``errors``).
+
+    The one mapping from an exception to its code: :func:`exception_handler` answers it and
+    :func:`detail_and_code` (integrations that render errors themselves) reads it, so the
+    two can never give one exception two codes."""
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         field = next(iter(detail), "")
         code = _first_code(detail)
         if code not in PASSED_THROUGH:
             code = "invalid_email" if "email" in field else "invalid_input"
-        response.data = {
-            "detail": str(_("Invalid input.")),
-            "code": code,
-            "errors": _flatten(detail),
-        }
-        return response
+        return {"detail": str(_("Invalid input.")), "code": code, "errors": _flatten(detail)}
     if isinstance(exc, exceptions.ParseError):
-        response.data = {"detail": str(detail), "code": "malformed_request"}
-        return response
+        return {"detail": str(detail), "code": "malformed_request"}
     if isinstance(detail, list):
         detail = detail[0] if detail else exc.default_detail
     elif isinstance(detail, dict):
@@ -85,16 +89,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc.detail, dict) and "code" in exc.detail:
         # simplejwt's errors carry their code beside the detail (whose own code is generic).
         code = str(exc.detail["code"])
-    response.data = {"detail": str(detail), "code": code}
-    return response
+    return {"detail": str(detail), "code": code}
 
 
 def detail_and_code(exc: exceptions.APIException) -> tuple[str, str]:
     """The ``detail`` and ``code`` :func:`exception_handler` would render for ``exc``
     (for integrations that render errors themselves, such as ``ninja_auth``)."""
-    detail = exc.detail
-    if isinstance(detail, list):
-        detail = detail[0] if detail else exc.default_detail
-    elif isinstance(detail, dict):
-        detail = detail.get("detail", exc.default_detail)
-    return str(detail), _first_code(exc.detail)
+    body = error_body(exc)
+    return body["detail"], body["code"]

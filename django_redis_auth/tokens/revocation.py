@@ -26,8 +26,7 @@ from django_redis_auth.clients import Client
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, TokenReused, TokenRevoked
 from django_redis_auth.signals import tokens_revoked
-from django_redis_auth.tokens import claims as claims_module
-from django_redis_auth.tokens import families
+from django_redis_auth.tokens import claims, families
 
 __all__ = [
     "check",
@@ -43,10 +42,6 @@ __all__ = [
 
 logger = logging.getLogger("django_redis_auth")
 
-# Kept importable from here: callers written against earlier versions use these names.
-EPOCH_CLAIM, FAMILY_CLAIM = claims_module.EPOCH_CLAIM, claims_module.FAMILY_CLAIM
-claims = claims_module.of
-accepted_until = claims_module.accepted_until
 user_id_of = users.user_id_of
 
 
@@ -93,7 +88,7 @@ def check(token: Token) -> bytes | None:
 def check_keys(token: Token) -> tuple[list[str], str]:
     """The keys :func:`check` reads for ``token`` and the epoch it must find (shared with
     the async path, which makes the same MGET on ``redis.asyncio``)."""
-    user_id, epoch, family, jti = claims(token)
+    user_id, epoch, family, jti = claims.of(token)
     return keys.request_keys(user_id, family, jti), epoch
 
 
@@ -130,7 +125,7 @@ def rotate(
     detection) and raises :class:`TokenReused`; of concurrent rotations with the same token
     at most one rotates (the others replay it inside the interval, or are reuse).
     """
-    c = claims(token)
+    c = claims.of(token)
     now_ms = _now_ms() if now_ms is None else now_ms
     ttl_ms = max(1, new_exp * 1000 - now_ms)
     interval_ms = int(float(auth_settings.REFRESH_REUSE_INTERVAL) * 1000)
@@ -166,7 +161,7 @@ def rotate(
     raise TokenRevoked()
 
 
-def _write(build: Callable[[Any], None]) -> list[Any]:
+def _write(build: Callable[[store.ScriptPipeline], None]) -> list[Any]:
     """Run revocation writes in one round trip on one connection, then, when
     ``REPLICA_ACKS`` asks for it, ``WAIT`` for that many replicas in the same round trip.
 
@@ -178,9 +173,9 @@ def _write(build: Callable[[Any], None]) -> list[Any]:
         client = store.get_client()
         # Not MULTI: each write is correct on its own, and WAIT must follow on the same
         # connection (WAIT inside MULTI does not wait). Writes that must not half-happen
-        # (at maxmemory, say) are one script (store.queue_script).
+        # (at maxmemory, say) are one script (``pipe.script``).
 
-        def build_and_wait(pipe: Any) -> None:
+        def build_and_wait(pipe: store.ScriptPipeline) -> None:
             build(pipe)
             if acks:
                 pipe.wait(acks, int(auth_settings.REPLICA_ACK_TIMEOUT))
@@ -195,8 +190,8 @@ def _write(build: Callable[[Any], None]) -> list[Any]:
 def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
     ``LEEWAY``, during which it would still be accepted)."""
-    c = claims(token)
-    until = math.ceil(accepted_until(token))
+    c = claims.of(token)
+    until = math.ceil(claims.accepted_until(token))
     if until * 1000 > _now_ms():
         _write(lambda pipe: pipe.set(keys.revoked_jti(c.user_id, c.jti), 1, exat=until))
     tokens_revoked.send(__name__, user_id=c.user_id, scope="token", reason=reason)
@@ -207,17 +202,17 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
     sign-in), in one round trip. All tokens must belong to one user."""
     if not tokens:
         return
-    found = [claims(t) for t in tokens]
+    found = [claims.of(t) for t in tokens]
     if len({str(c.user_id) for c in found}) != 1:
         raise InvalidToken(_("Tokens belong to different users."))
     user_id = found[0].user_id
     now_ms = _now_ms()
 
-    def build(pipe: Any) -> None:
+    def build(pipe: store.ScriptPipeline) -> None:
         for token, c in zip(tokens, found, strict=True):
             # KEEPTTL: the revoked family dies exactly when its newest token would have.
             pipe.set(keys.family(user_id, c.family), keys.REVOKED, xx=True, keepttl=True)
-            until = math.ceil(accepted_until(token))
+            until = math.ceil(claims.accepted_until(token))
             if until * 1000 > now_ms:
                 pipe.set(keys.revoked_jti(user_id, c.jti), 1, exat=until)
 
@@ -237,12 +232,10 @@ def revoke_user(user: Any, *, reason: str = "logout_all") -> None:
 def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
     new_epoch = secrets.token_urlsafe(12)
 
-    def build(pipe: Any) -> None:
+    def build(pipe: store.ScriptPipeline) -> None:
         # Every family the index lists belonged to the old epoch: the device list starts
         # empty.
-        store.queue_script(
-            pipe, "revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch]
-        )
+        pipe.script("revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch])
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
@@ -261,9 +254,8 @@ def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api")
     if not family_ids:
         return []
 
-    def build(pipe: Any) -> None:
-        store.queue_script(
-            pipe,
+    def build(pipe: store.ScriptPipeline) -> None:
+        pipe.script(
             "revoke_families",
             [keys.session_index(user_id), *(keys.family(user_id, f) for f in family_ids)],
             [keys.REVOKED, *family_ids],

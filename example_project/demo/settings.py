@@ -222,108 +222,14 @@ SIMPLE_JWT = {
     # SIGNING_KEY defaults to SECRET_KEY.
 }
 
-# Every key with its default value, so the knobs are visible; see docs/settings.md.
+# Only what this project decides; every key and its default: docs/settings.md.
 DJANGO_REDIS_AUTH = {
-    # Django cache alias (a django-redis cache) holding every key of the package.
-    "CACHE_ALIAS": "default",
-    # Prefix of every Redis key; no braces (they delimit Redis Cluster hash tags).
-    "KEY_PREFIX": "dra",
-    # Dotted path to a zero-argument callable returning a redis-py client (Redis Cluster);
-    # None uses django_redis.get_redis_connection(CACHE_ALIAS).
-    "REDIS_CLIENT_FACTORY": None,
-    # The same for the async path (redis.asyncio; docs/async.md); None derives it from the
-    # synchronous client's connection settings.
-    "ASYNC_REDIS_CLIENT_FACTORY": None,
-    # One-time codes: digits, lifetime in seconds, wrong guesses before the code is destroyed.
-    "CODE_LENGTH": 6,
-    "CODE_TTL": 600,
-    "CODE_MAX_ATTEMPTS": 3,
-    # Seconds before the same email may ask again for a code of the same purpose.
-    "RESEND_COOLDOWN": 60,
-    # Codes per email address (per budget: verification + reset, login) and per client IP, per hour.
-    "HOURLY_CAP_PER_EMAIL": 10,
-    "HOURLY_CAP_PER_IP": 30,
-    # Wrong codes per client IP per hour at the code-checking endpoints, then 429.
-    "CODE_GUESSES_PER_IP": 30,
-    # Password guessing: per address + client IP a delay after 5 failures (2 s, doubling,
-    # at most 900 s; failures kept a day), per address an emailed code after 100
-    # consecutive failures (kept 30 days), per client IP 100 failures an hour (spraying).
-    "LOGIN_FAILURES_BEFORE_DELAY": 5,
-    "LOGIN_DELAY": 2,
-    "LOGIN_DELAY_MAX": 900,
-    "LOGIN_FAILURE_TTL": 86400,
-    "LOGIN_STEP_UP_AFTER": 100,
-    "LOGIN_STEP_UP_TTL": 2592000,
-    "LOGIN_FAILURES_PER_IP": 100,
-    # HMAC key for codes at rest; None derives one from SECRET_KEY.
-    "OTP_HMAC_KEY": None,
-    # Second factor by emailed code: "off", "optional" (users with otp_required), "required".
-    "SECOND_FACTOR": "optional",
-    # Accept non-ASCII characters before the @ (refused by default: they fold differently
-    # in databases, Python and mail systems; see docs/security.md).
-    "ALLOW_UNICODE_LOCAL_PART": False,
-    # Refuse login until the email address is verified ...
-    "REQUIRE_VERIFIED_EMAIL": True,
-    # ... answering like a wrong password ("conceal") or 403 email_not_verified ("reveal").
-    "UNVERIFIED_LOGIN": "conceal",
-    # Dotted path to the callable that delivers auth emails (default: background thread).
-    "EMAIL_SENDER": "django_redis_auth.codes.senders.send_in_background",
-    # Django 6.1+ with MAILERS: the mailer alias auth emails go through (else EMAIL_BACKEND).
-    "MAILER": "default",
-    # Seconds per SMTP connection when EMAIL_TIMEOUT is unset (it is set below).
-    "EMAIL_SEND_TIMEOUT": 10,
-    # At a worker's exit: seconds to flush queued mail, then who gets what is left
-    # (None: logged). Keep it below gunicorn's --graceful-timeout.
-    "EMAIL_SHUTDOWN_TIMEOUT": 5,
-    "EMAIL_UNSENT_HANDLER": None,
-    # Dotted path to callable(request) -> client IP for the per-IP limits. The default reads
-    # REMOTE_ADDR, or the forwarding header of the TRUSTED_PROXIES proxies in front.
-    "CLIENT_IP_RESOLVER": "django_redis_auth.clients.resolve_ip",
     # Behind gunicorn + nginx (one proxy that appends X-Forwarded-For): TRUSTED_PROXIES=1.
     "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
     "FORWARDED_HEADER": os.environ.get("FORWARDED_HEADER", "X-Forwarded-For"),
-    # IPv6 clients are counted per network of this prefix length.
-    "IPV6_LIMIT_PREFIX": 64,
-    # Dotted path to the serializer me/ shows the user with.
-    "USER_SERIALIZER": "django_redis_auth.accounts.serializers.UserSerializer",
-    # Seconds a user stays in the cache-aside user cache.
-    "USER_CACHE_TTL": 300,
-    # Access tokens per process whose signature check is remembered (0 = check every time).
-    "VERIFIED_TOKEN_MEMO": 4096,
-    # Seconds in which refreshing with the previous refresh token again returns the same
-    # new pair (two tabs refreshing at once) instead of signing the session out. 0 = strict.
-    "REFRESH_REUSE_INTERVAL": 0,
-    # The device list (sessions/) keeps client IPs cut to these prefixes and user agents
-    # cut to this many characters.
-    "SESSION_IPV4_PREFIX": 24,
-    "SESSION_IPV6_PREFIX": 48,
-    "SESSION_USER_AGENT_MAX": 64,
-    # account/delete/: "delete" the row, or "deactivate" it.
-    "ACCOUNT_DELETION": "delete",
-    # Accept tokens unchecked (and log it) while Redis is down. Unsafe; keep False.
-    "FAIL_OPEN": False,
-    # Replicas that must acknowledge each revocation (Redis WAIT) before logout & co. return,
-    # and how long to wait for them (ms); 503 if too few do. 1 with Sentinel replicas.
-    "REPLICA_ACKS": 0,
-    "REPLICA_ACK_TIMEOUT": 100,
-    # After 3 consecutive Redis timeouts answer 503 at once for 2 s (slow Redis).
-    "CIRCUIT_BREAKER_TIMEOUTS": 3,
-    "CIRCUIT_BREAKER_SECONDS": 2,
     # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
-    # iOS / Android client ids an ID token may be issued to (set below from the environment).
-    "GOOGLE_EXTRA_AUDIENCES": (),
-    # Where google/start/ may send the browser back to (set below from the environment).
-    "GOOGLE_REDIRECT_ALLOWED": (),
-    # Create accounts for Google addresses that have none.
-    "GOOGLE_CREATE_USERS": True,
-    # Google sign-in stands in for the emailed second factor.
-    "GOOGLE_SATISFIES_SECOND_FACTOR": False,
-    # URL of google/callback/ as registered with Google; None builds it from the request.
-    "GOOGLE_CALLBACK_URL": None,
-    # Seconds to wait for Google.
-    "GOOGLE_TIMEOUT": 5,
-    # The social-auth pipeline; None = django_redis_auth.google.service.DEFAULT_PIPELINE.
-    "GOOGLE_PIPELINE": None,
+    # iOS / Android client ids an ID token may be issued to.
+    "GOOGLE_EXTRA_AUDIENCES": tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", "")),
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -354,8 +260,7 @@ DEFAULT_FROM_EMAIL = "django-redis-auth demo <no-reply@example.com>"
 
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.environ.get("GOOGLE_OAUTH2_KEY", "")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.environ.get("GOOGLE_OAUTH2_SECRET", "")
-DJANGO_REDIS_AUTH["GOOGLE_EXTRA_AUDIENCES"] = tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", ""))
-# The demo page itself by default, once Google is on.
+# Where google/start/ may send the browser back to: the demo page itself, once Google is on.
 DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
     env_list("GOOGLE_REDIRECT_ALLOWED", "/" if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY else "")
 )
