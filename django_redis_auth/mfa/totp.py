@@ -121,11 +121,11 @@ def provisioning_uri(secret: str, account: str) -> str:
 
 def qr_svg(data: str) -> str:
     """``data`` as a QR code in inline SVG (segno; no image library needed)."""
-    out = io.StringIO()
+    out = io.BytesIO()
     segno.make(data, error="m", micro=False).save(
         out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, border=2
     )
-    return out.getvalue()
+    return out.getvalue().decode()
 
 
 def secret_context(user: Any) -> str:
