@@ -321,6 +321,14 @@ DJANGO_REDIS_AUTH = {
     "GOOGLE_TIMEOUT": 5,
     # The social-auth pipeline; None = django_redis_auth.google.service.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
+    # Multi-factor authentication (docs/mfa.md): the name authenticator apps show, how long
+    # an enrolment waits for its first code, the keys of factor secrets (None: derived from
+    # SECRET_KEY), and the guessing caps of the second step.
+    "TOTP_ISSUER": "django-redis-auth",
+    "TOTP_SETUP_TTL": 600,
+    "MFA_ENCRYPTION_KEYS": None,
+    "MFA_ATTEMPTS_PER_CHALLENGE": 5,
+    "TOTP_FAILURES_PER_HOUR": 10,
 }
 
 # --- Email ----------------------------------------------------------------------------------
