@@ -296,3 +296,23 @@ def test_verify_cost(user, round_trips, django_assert_max_num_queries):
     with round_trips() as rt:
         assert verify(started, code_at(secret), "totp").status_code == 200
     assert rt.count == 3  # mfa_attempt, open_session, password guard reset
+
+
+def test_a_scope_that_is_not_spent_takes_later_codes(user):
+    """``spend=False`` (a session's reauthentication): one scope passes several codes, each
+    step once, and its wrong codes still add up to the cap."""
+    from django_redis_auth.exceptions import InvalidCode, TooManyAttempts
+    from django_redis_auth.mfa import factors
+
+    secret = enrol()["secret"]
+    kwargs = {"scope": "session-1", "scope_ttl": 300, "spend": False}
+    factors.verify(user, "totp", code_at(secret), **kwargs)
+    with pytest.raises(InvalidCode):  # the same step again: a replay
+        factors.verify(user, "totp", code_at(secret), **kwargs)
+    with time_machine.travel(time.time() + 30, tick=False):
+        factors.verify(user, "totp", code_at(secret), **kwargs)
+        for _ in range(3):
+            with pytest.raises(InvalidCode):
+                factors.verify(user, "totp", "000000", **kwargs)
+        with pytest.raises(TooManyAttempts):  # 1 replay + 4 wrong codes: the cap of 5
+            factors.verify(user, "totp", "000000", **kwargs)

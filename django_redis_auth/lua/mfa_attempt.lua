@@ -12,6 +12,8 @@
 -- ARGV[5] 'totp': the time step the code matched ('' = it matched none)
 -- ARGV[6] 'totp': how long the accepted step is remembered (ms)
 -- ARGV[7] wrong codes per client IP and sliding hour (with KEYS[4])
+-- ARGV[8] '1': a passing code spends the scope (a login challenge); '0': it does not (a
+--         session's reauthentication, whose scope outlives one code)
 --
 -- Returns {outcome, ms}. 'totp': 'ok' (the step is newer than any accepted before: now it
 -- is the newest, and the scope is spent), 'wrong' (counted), 'destroyed' (this wrong code
@@ -35,7 +37,9 @@ local scope_ms = tonumber(ARGV[3])
 
 if action == 'settle' then
   redis.call('HINCRBY', scope, 'n', -1)
-  redis.call('HSET', scope, 'x', '1')
+  if ARGV[8] ~= '0' then
+    redis.call('HSET', scope, 'x', '1')
+  end
   keep(scope, scope_ms)
   if ip then
     charge(ip, 'g', -1)
@@ -78,8 +82,10 @@ if step ~= '' then
   local newest = redis.call('GET', used)
   if not newest or tonumber(newest) < tonumber(step) then
     redis.call('SET', used, step, 'PX', ARGV[6])
-    redis.call('HSET', scope, 'x', '1')
-    keep(scope, scope_ms)
+    if ARGV[8] ~= '0' then
+      redis.call('HSET', scope, 'x', '1')
+      keep(scope, scope_ms)
+    end
     return {'ok', 0}
   end
 end

@@ -132,7 +132,7 @@ def _attempt_keys(user: Any, scope: str) -> list[str]:
     return [keys.mfa_attempts(uid, scope), keys.mfa_limits(uid), keys.totp_step(uid)]
 
 
-def _args(action: str, scope_ttl: int, step: int | None = None) -> list[Any]:
+def _args(action: str, scope_ttl: int, spend: bool, step: int | None = None) -> list[Any]:
     return [
         action,
         int(auth_settings.MFA_ATTEMPTS_PER_CHALLENGE),
@@ -141,6 +141,7 @@ def _args(action: str, scope_ttl: int, step: int | None = None) -> list[Any]:
         "" if step is None else step,
         totp.STEP_MEMORY_MS,
         int(auth_settings.CODE_GUESSES_PER_IP),
+        "1" if spend else "0",
     ]
 
 
@@ -155,12 +156,21 @@ def _refuse(outcome: str, wait_ms: int) -> None:
 
 
 def verify(
-    user: Any, method: str, code: str, *, scope: str, scope_ttl: int, client: Client | None = None
+    user: Any,
+    method: str,
+    code: str,
+    *,
+    scope: str,
+    scope_ttl: int,
+    client: Client | None = None,
+    spend: bool = True,
 ) -> None:
     """Accept ``code`` for ``method`` (``totp`` or ``recovery_code``) once, or raise.
 
     ``scope`` names what the tries are counted in (a login challenge's nonce), alive for
-    ``scope_ttl`` seconds. A recovery code is used up here: call this inside the
+    ``scope_ttl`` seconds; with ``spend`` (a login challenge) a passing code spends the
+    scope, without it (a session's ``reauth/``) the scope takes further codes, its wrong
+    ones still counted. A recovery code is used up here: call this inside the
     transaction that does what the code allows (the sign-in), so a failure after it leaves
     the code usable.
 
@@ -170,14 +180,14 @@ def verify(
     ``CODE_GUESSES_PER_IP``), ``AuthUnavailable`` (503).
     """
     if method == TOTP:
-        _verify_totp(user, code, scope, scope_ttl)
+        _verify_totp(user, code, scope, scope_ttl, spend)
     elif method == RECOVERY_CODE:
-        _verify_recovery_code(user, code, scope, scope_ttl, client)
+        _verify_recovery_code(user, code, scope, scope_ttl, client, spend)
     else:
         raise MethodNotAvailable()
 
 
-def _verify_totp(user: Any, code: str, scope: str, scope_ttl: int) -> None:
+def _verify_totp(user: Any, code: str, scope: str, scope_ttl: int, spend: bool) -> None:
     factor = totp.factor_of(user)
     if factor is None:
         raise MethodNotAvailable()
@@ -194,7 +204,7 @@ def _verify_totp(user: Any, code: str, scope: str, scope_ttl: int) -> None:
         step = None  # a replay the database remembers (even if Redis forgot it)
     with store.guard():
         result = store.script("mfa_attempt")(
-            keys=_attempt_keys(user, scope), args=_args("totp", scope_ttl, step)
+            keys=_attempt_keys(user, scope), args=_args("totp", scope_ttl, spend, step)
         )
     outcome, wait_ms = store.decode(result[0]) or "", int(result[1])
     if outcome != "ok":
@@ -209,7 +219,7 @@ def _verify_totp(user: Any, code: str, scope: str, scope_ttl: int) -> None:
 
 
 def _verify_recovery_code(
-    user: Any, code: str, scope: str, scope_ttl: int, client: Client | None
+    user: Any, code: str, scope: str, scope_ttl: int, client: Client | None, spend: bool
 ) -> None:
     redis_keys = _attempt_keys(user, scope)
     ip = client.ip if client is not None else None
@@ -220,7 +230,7 @@ def _verify_recovery_code(
     with store.guard():
         if on_cluster:
             _take_ip_guess(ip_key)
-        result = store.script("mfa_attempt")(keys=redis_keys, args=_args("take", scope_ttl))
+        result = store.script("mfa_attempt")(keys=redis_keys, args=_args("take", scope_ttl, spend))
     outcome, count = store.decode(result[0]) or "", int(result[1])
     if outcome != "taken":
         if on_cluster:
@@ -231,7 +241,7 @@ def _verify_recovery_code(
             raise TooManyAttempts()
         raise InvalidCode()
     with store.guard():
-        store.script("mfa_attempt")(keys=redis_keys, args=_args("settle", scope_ttl))
+        store.script("mfa_attempt")(keys=redis_keys, args=_args("settle", scope_ttl, spend))
     if on_cluster:
         _give_back_ip_guess(ip_key)
 
