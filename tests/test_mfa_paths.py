@@ -103,3 +103,23 @@ def test_new_endpoints_need_a_bearer_token(db):
     ):
         error(post(APIClient(), path), 401, "not_authenticated")
     error(APIClient().get("/auth/2fa/"), 401, "not_authenticated")
+
+
+def test_the_account_ceiling_steps_up_to_the_authenticator_not_the_inbox(user, redis_client):
+    from django.core import mail
+
+    from django_redis_auth import keys
+    from tests.helpers import override_package
+    from tests.mfa_helpers import PASSWORD
+
+    secret = enrol()["secret"]
+    mail.outbox.clear()
+    with override_package(LOGIN_STEP_UP_AFTER=3):
+        for _ in range(3):
+            response = post(bearer(""), "login/", {"email": "alice@example.com", "password": "x"})
+            assert response.status_code == 401
+        started = challenge(password=PASSWORD)
+        assert started["methods"] == ["totp", "recovery_code"]
+        assert mail.outbox == []
+        assert verify(started["challenge"], code_at(secret), "totp").status_code == 200
+    assert not redis_client.exists(keys.account_failures("alice@example.com"))
