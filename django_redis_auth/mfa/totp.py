@@ -159,11 +159,9 @@ def start_setup(user: Any) -> Setup:
     key = keys.totp_pending(users.user_id_of(user))
     sealed = crypto.encrypt(secret, _pending_context(user))
     with store.guard():
-        pipe = store.get_client().pipeline(transaction=True)
-        pipe.delete(key)
-        pipe.hset(key, mapping={"s": sealed, "a": 0})
-        pipe.pexpire(key, int(auth_settings.TOTP_SETUP_TTL) * 1000)
-        pipe.execute()
+        store.script("totp_setup")(
+            keys=[key], args=["start", sealed, int(auth_settings.TOTP_SETUP_TTL) * 1000]
+        )
     uri = provisioning_uri(secret, users.stored_email(user))
     return Setup(secret=secret, otpauth_uri=uri, qr_svg=qr_svg(uri))
 
@@ -184,7 +182,8 @@ def _take_pending(user: Any, code: str) -> tuple[str, int]:
     with store.guard():
         outcome = store.decode(
             store.script("totp_setup")(
-                keys=[key], args=[sealed, "1" if step is not None else "0", SETUP_ATTEMPTS]
+                keys=[key],
+                args=["check", sealed, "1" if step is not None else "0", SETUP_ATTEMPTS],
             )
         )
     if outcome == "missing":
