@@ -123,3 +123,33 @@ def test_the_account_ceiling_steps_up_to_the_authenticator_not_the_inbox(user, r
         assert mail.outbox == []
         assert verify(started["challenge"], code_at(secret), "totp").status_code == 200
     assert not redis_client.exists(keys.account_failures("alice@example.com"))
+
+
+def test_redis_down_at_setup_and_confirm_is_503_and_writes_nothing(user):
+    from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+    from tests.helpers import redis_down
+
+    client = bearer(login_pair()["access"])
+    secret = post(client, "2fa/totp/setup/").json()["secret"]
+    with redis_down():
+        error(post(client, "2fa/totp/setup/"), 503, "auth_unavailable")
+    with redis_down():
+        error(post(client, "2fa/totp/confirm/", {"code": code_at(secret)}), 503, "auth_unavailable")
+    assert not TOTPFactor.objects.exists() and not RecoveryCode.objects.exists()
+
+
+def test_a_failed_pair_rolls_the_enrolment_back(user, monkeypatch):
+    from django_redis_auth.exceptions import AuthUnavailable
+    from django_redis_auth.mfa import changes
+    from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+
+    client = bearer(login_pair()["access"])
+    secret = post(client, "2fa/totp/setup/").json()["secret"]
+
+    def down(*args, **kwargs):
+        raise AuthUnavailable()
+
+    monkeypatch.setattr(changes, "factor_changed", down)
+    error(post(client, "2fa/totp/confirm/", {"code": code_at(secret)}), 503, "auth_unavailable")
+    assert not TOTPFactor.objects.exists() and not RecoveryCode.objects.exists()
+    assert login_pair()  # still no second step
