@@ -153,3 +153,14 @@ def test_a_failed_pair_rolls_the_enrolment_back(user, monkeypatch):
     error(post(client, "2fa/totp/confirm/", {"code": code_at(secret)}), 503, "auth_unavailable")
     assert not TOTPFactor.objects.exists() and not RecoveryCode.objects.exists()
     assert login_pair()  # still no second step
+
+
+@pytest.mark.parametrize("policy", ["off", "optional", "required"])
+def test_an_enrolled_authenticator_is_asked_for_under_every_policy(user, policy):
+    from tests.helpers import override_package
+
+    secret = enrol()["secret"]
+    with override_package(SECOND_FACTOR=policy):
+        started = challenge()
+        assert started["methods"] == ["totp", "recovery_code"]
+        assert verify(started["challenge"], code_at(secret)).status_code == 200
