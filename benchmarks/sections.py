@@ -358,3 +358,15 @@ def sessions(args: Any, out: Out) -> list[Target]:
     environment.reset_state()
     out("\n## 5. Signed-in sessions: memory per session, listing and refresh\n")
     return bench_sessions.run(args, out)
+
+
+def mfa(args: Any, out: Out) -> list[Target]:
+    from benchmarks import bench_mfa
+
+    environment.reset_state()
+    out("\n## 6. Authenticator codes (TOTP): ours and django-otp's TOTPDevice\n")
+    unavailable = bench_mfa.unavailable()
+    if unavailable:
+        out(f"not available: {unavailable}")
+        return [Target("6", "TOTP verify", f"not available: {unavailable}", None)]
+    return bench_mfa.run(args, out)

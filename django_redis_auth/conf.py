@@ -140,6 +140,22 @@ DEFAULTS: dict[str, Any] = {
     # social-auth pipeline of the Google sign-in (dotted paths);
     # None = social_pipeline.DEFAULT_PIPELINE.
     "GOOGLE_PIPELINE": None,
+    # Multi-factor authentication (docs/mfa.md). The issuer an authenticator app shows next
+    # to the account's address (the otpauth:// URI's issuer and label prefix).
+    "TOTP_ISSUER": "django-redis-auth",
+    # Seconds a pending authenticator enrolment (2fa/totp/setup/) waits for its first code.
+    "TOTP_SETUP_TTL": 600,
+    # Secrets (str or bytes) keying the encryption of TOTP secrets and the hash of recovery
+    # codes: the first encrypts, every one decrypts (rotation: put the new key first, run
+    # `manage.py mfa_rekey`, then drop the old). None derives them from SECRET_KEY and
+    # SECRET_KEY_FALLBACKS. Never stored in the database.
+    "MFA_ENCRYPTION_KEYS": None,
+    # Wrong second-step codes (authenticator or recovery code) one login challenge takes
+    # before it dies (then: sign in again).
+    "MFA_ATTEMPTS_PER_CHALLENGE": 5,
+    # Wrong authenticator codes per account over the sliding hour, then 429 totp_throttled
+    # (recovery codes still work: they are not counted here). 0 = no limit.
+    "TOTP_FAILURES_PER_HOUR": 10,
 }
 
 SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
@@ -164,6 +180,9 @@ RANGES = {
     "SESSION_IPV4_PREFIX": (0, 32),
     "SESSION_IPV6_PREFIX": (0, 128),
     "SESSION_USER_AGENT_MAX": (0, 512),
+    "TOTP_SETUP_TTL": (60, 3600),
+    "MFA_ATTEMPTS_PER_CHALLENGE": (1, 100),
+    "TOTP_FAILURES_PER_HOUR": (0, 100000),
 }
 
 

@@ -36,6 +36,21 @@ key                             value                       expires
                                 refill from the database
                                 only lands if it is
                                 unchanged since the read
+``P:{uID}:totp:new``            pending authenticator       ``TOTP_SETUP_TTL``
+                                enrolment: ``s`` its secret
+                                (encrypted, mfa/crypto.py),
+                                ``a`` wrong codes so far
+``P:{uID}:totp:step``           the newest time step a      4 TOTP steps (2 minutes): past
+                                TOTP code was accepted for  the drift window (the factor's
+                                (replays and older steps    ``last_used_step`` in the
+                                are refused)                database outlives it)
+``P:{uID}:mfa:lim``             the user's second-step      until its newest count expires
+                                limits: ``t`` wrong TOTP
+                                codes (sliding hour)
+``P:{uID}:mfa:try:SH``          one second-step attempt     the challenge's lifetime
+                                scope (a login challenge,   (``CODE_TTL``)
+                                by keyed digest): ``n``
+                                wrong codes, ``x`` spent
 ``P:{eH}:otp:T``                hash: ``d`` keyed digest    ``CODE_TTL``
                                 of the code (raw bytes),
                                 ``a`` attempts
@@ -190,3 +205,24 @@ def google_exchange(code: str) -> str:
     """A one-time exchange code of the browser flow, named by its keyed digest (the code
     itself is never stored)."""
     return f"{_p()}:{{g{_digest('google_exchange', code)}}}:gx"
+
+
+def totp_pending(user_id: object) -> str:
+    """An authenticator being enrolled (mfa/totp.py): its encrypted secret until confirmed."""
+    return f"{user_tag(user_id)}:totp:new"
+
+
+def totp_step(user_id: object) -> str:
+    """The newest TOTP time step accepted for the user (replay refusal across workers)."""
+    return f"{user_tag(user_id)}:totp:step"
+
+
+def mfa_limits(user_id: object) -> str:
+    """The user's second-step limits (wrong TOTP codes over the sliding hour)."""
+    return f"{user_tag(user_id)}:mfa:lim"
+
+
+def mfa_attempts(user_id: object, scope: str) -> str:
+    """Wrong codes and the spent mark of one second-step scope (a login challenge's nonce),
+    named by its keyed digest."""
+    return f"{user_tag(user_id)}:mfa:try:{_digest('mfa_scope', scope)}"

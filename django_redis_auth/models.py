@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_redis_auth.emails import EmailNotAllowed, canonical_email, normalize_email
 
-__all__ = ["User", "UserManager", "normalize_email"]
+__all__ = ["RecoveryCode", "TOTPFactor", "User", "UserManager", "normalize_email"]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -101,3 +101,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+# The enrolled factors (multi-factor authentication) belong to this app too: Django finds
+# an app's models through its models module.
+from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor  # noqa: E402

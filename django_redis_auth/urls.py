@@ -11,6 +11,7 @@ from django.urls import path, re_path
 from django_redis_auth import api
 from django_redis_auth.accounts import views as accounts
 from django_redis_auth.google import views as google
+from django_redis_auth.mfa import views as mfa
 from django_redis_auth.tokens import views as tokens
 
 app_name = "django_redis_auth"
@@ -35,6 +36,11 @@ urlpatterns = [
     path("2fa/email/enable/", accounts.SecondFactorEnableView.as_view(), name="2fa-enable"),
     path("2fa/email/confirm/", accounts.SecondFactorConfirmView.as_view(), name="2fa-confirm"),
     path("2fa/email/disable/", accounts.SecondFactorDisableView.as_view(), name="2fa-disable"),
+    path("2fa/", mfa.FactorsView.as_view(), name="2fa"),
+    path("2fa/totp/setup/", mfa.TOTPSetupView.as_view(), name="2fa-totp-setup"),
+    path("2fa/totp/confirm/", mfa.TOTPConfirmView.as_view(), name="2fa-totp-confirm"),
+    path("2fa/totp/disable/", mfa.TOTPDisableView.as_view(), name="2fa-totp-disable"),
+    path("2fa/recovery-codes/", mfa.RecoveryCodesView.as_view(), name="2fa-recovery-codes"),
     path("sessions/", tokens.DeviceListView.as_view(), name="sessions"),
     path(
         "sessions/revoke-others/",

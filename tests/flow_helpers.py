@@ -60,7 +60,8 @@ def start_login(api, password, email="alice@example.com"):
     response = post(api, "login/", {"email": email, "password": password})
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["otp_required"] is True and set(body) == {"otp_required", "challenge"}
+    assert body["otp_required"] is True and set(body) == {"otp_required", "challenge", "methods"}
+    assert body["methods"] == ["email"]
     return body["challenge"], code_in(mail.outbox[-1])
 
 

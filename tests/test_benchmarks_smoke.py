@@ -119,6 +119,7 @@ def test_every_benchmark_section_runs(scratch_database):
         "### Ours: cost vs users in the user cache",
         "## 4. End to end: GET /auth/me/ through gunicorn and uvicorn",
         "## 5. Signed-in sessions: memory per session, listing and refresh",
+        "## 6. Authenticator codes (TOTP): ours and django-otp's TOTPDevice",
         "### Targets",
     ):
         assert heading in output
@@ -134,6 +135,7 @@ def test_every_benchmark_section_runs(scratch_database):
         "code hash (digest, attempts)",
         "family key with its record (MEMORY USAGE)",
         "GET /bench/me-simplejwt/",
+        "django-otp TOTPDevice: load + verify_token",
     ):
         assert row in output
     # Every section measured something: the only "not available" is the load we skipped.

@@ -12,7 +12,10 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
 * **Nothing half-written.** Database changes and the Redis write they depend on run inside
   one transaction, Redis last; mail is handed to the sender only after that block.
 * **A code alone is never a sign-in.** The login code is bound (inside its HMAC) to the nonce
-  of a signed challenge that only a correct password produces.
+  of a signed challenge that only a correct password produces; authenticator and recovery
+  codes are counted in that challenge (mfa/factors.py).
+* **An inbox alone never passes the second step** of an account with an authenticator app:
+  the emailed code is then neither offered nor mailed (docs/mfa.md).
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ from django_redis_auth.exceptions import (
     EmailNotVerified,
     InvalidCode,
     InvalidCredentials,
+    MethodNotAvailable,
     PasswordInvalid,
 )
+from django_redis_auth.mfa import factors
 from django_redis_auth.tokens import issuing as tokens
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "login",
     "request_code",
     "request_password_reset",
+    "second_step",
     "signup",
     "start_login_challenge",
     "verify_email",
@@ -64,12 +70,14 @@ _NOBODY = Client()
 
 @dataclass(frozen=True)
 class Challenge:
-    """A second step is needed: ``login/verify/`` with this challenge and the mailed code."""
+    """A second step is needed: ``login/verify/`` with this challenge and a code of one of
+    ``methods`` (``mfa.factors``: ``totp``, ``recovery_code``, ``email``), best first."""
 
     challenge: str
+    methods: tuple[str, ...] = (factors.EMAIL,)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"otp_required": True, "challenge": self.challenge}
+        return {"otp_required": True, "challenge": self.challenge, "methods": list(self.methods)}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -224,14 +232,25 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
         raise InvalidCredentials()
     if auth_settings.REQUIRE_VERIFIED_EMAIL and not users.is_verified(user):
         raise EmailNotVerified()
-    if verdict.step_up or users.second_factor_required(user):
-        # step_up: the account is at its failure ceiling; the emailed code is the way in.
-        return Challenge(start_login_challenge(user, client))
+    # step_up: the account is at its failure ceiling; a second step is the way in (the
+    # authenticator if there is one, else the emailed code).
+    methods = factors.second_step_methods(user, step_up=verdict.step_up)
+    if methods:
+        return second_step(user, client, methods)
     return tokens.issue_token_pair(user, client)
 
 
-def start_login_challenge(user: Any, client: Client = _NOBODY) -> str:
-    """Mail a ``login`` code to a user who just gave the right password; return the challenge.
+def second_step(user: Any, client: Client, methods: list[str]) -> Challenge:
+    """The challenge of a user who passed the first step and has ``methods`` (from
+    ``factors.second_step_methods``): the emailed code goes out only when it is offered."""
+    return Challenge(start_login_challenge(user, client, methods=methods), tuple(methods))
+
+
+def start_login_challenge(
+    user: Any, client: Client = _NOBODY, *, methods: list[str] | None = None
+) -> str:
+    """Mail a ``login`` code to a user who just gave the right password (unless ``methods``
+    leaves the emailed code out); return the challenge.
 
     The challenge is signed (``django.core.signing``, valid ``CODE_TTL`` seconds) and carries
     the user id, a random nonce and a fingerprint of the password hash. The code's HMAC
@@ -241,10 +260,11 @@ def start_login_challenge(user: Any, client: Client = _NOBODY) -> str:
     Raises ``RateLimited`` (429) inside the resend cooldown or over a cap.
     """
     nonce = secrets.token_urlsafe(16)
-    code = otp.issue_code(
-        users.canonical_email_of(user), Purpose.LOGIN, client_ip=client.ip, binding=nonce
-    )
-    senders.send(_code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
+    if methods is None or factors.EMAIL in methods:
+        code = otp.issue_code(
+            users.canonical_email_of(user), Purpose.LOGIN, client_ip=client.ip, binding=nonce
+        )
+        senders.send(_code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
     payload = {
         "u": str(users.user_id_of(user)),
         "n": nonce,
@@ -269,21 +289,40 @@ def _challenge_user(challenge: str) -> tuple[Any, str] | None:
     return user, data["n"]
 
 
-def verify_login(challenge: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
-    """Finish a second-factor sign-in: challenge + code → token pair.
+def verify_login(
+    challenge: str, code: str, client: Client = _NOBODY, *, method: str | None = None
+) -> tokens.TokenPair:
+    """Finish a second-factor sign-in: challenge + code of ``method`` → token pair.
 
-    Raises ``InvalidCode`` for a bad, expired or outdated challenge and for a wrong code
-    (both 400 ``invalid_code``), ``TooManyAttempts`` on the last wrong guess.
+    ``method`` defaults to the best the account offers (``totp`` with an authenticator,
+    else ``email``); ``email`` is refused (400 ``method_not_available``) while the account
+    has an authenticator. Raises ``InvalidCode`` for a bad, expired, outdated or spent
+    challenge and for a wrong or replayed code (all 400 ``invalid_code``),
+    ``TooManyAttempts`` on the last wrong guess, ``TOTPThrottled`` / ``RateLimited`` (429).
     """
     found = _challenge_user(challenge)
     if found is None:
         raise InvalidCode()
     user, nonce = found
-    otp.verify_code(
-        users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
-    )
-    password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
-    return tokens.issue_token_pair(user, client)
+    if method is None or method == factors.EMAIL:
+        offered = factors.second_step_methods(user, step_up=True)
+        method = method or offered[0]
+        if method not in offered:
+            raise MethodNotAvailable()
+    if method == factors.EMAIL:
+        otp.verify_code(
+            users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
+        )
+        password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
+        return tokens.issue_token_pair(user, client)
+    # One transaction: a recovery code is spent only if the pair is issued.
+    with users.atomic():
+        factors.verify(
+            user, method, code, scope=nonce, scope_ttl=int(auth_settings.CODE_TTL), client=client
+        )
+        pair = tokens.issue_token_pair(user, client)
+    password_guard.reset(users.canonical_email_of(user))
+    return pair
 
 
 # --- resend ---------------------------------------------------------------------------------
@@ -307,10 +346,15 @@ def request_code(
     user = None
     if purpose == Purpose.LOGIN:
         found = _challenge_user(challenge) if challenge else None
-        if found is None or users.canonical_email_of(found[0]) != email:
+        if (
+            found is None
+            or users.canonical_email_of(found[0]) != email
+            or factors.of(found[0]).strong
+        ):
             # No password check behind it: whoever asks gets the same 202 and only their
             # own IP is charged. Charging the address's cooldown or hourly cap here would let
-            # anyone lock its owner out of sign-in (and reset) without any credential.
+            # anyone lock its owner out of sign-in (and reset) without any credential. (With
+            # an authenticator app the emailed code is never offered: none is sent.)
             otp.charge_client_ip(client.ip)
             return
         user, binding = found

@@ -19,6 +19,11 @@ class LoginChallengeSerializer(serializers.Serializer):
 
     otp_required = serializers.BooleanField(default=True)
     challenge = serializers.CharField()
+    methods = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What login/verify/ accepts for this account, best first: `totp`, "
+        "`recovery_code`, `email`.",
+    )
 
 
 class SignupSerializer(serializers.Serializer):
@@ -34,6 +39,11 @@ class EmailCodeSerializer(serializers.Serializer):
 class ChallengeCodeSerializer(serializers.Serializer):
     challenge = serializers.CharField(max_length=TOKEN_MAX)
     code = CodeField()
+    method = serializers.ChoiceField(
+        choices=["totp", "recovery_code", "email"],
+        required=False,
+        help_text="Which kind of code this is; default: the first of the challenge's methods.",
+    )
 
 
 class RequestCodeSerializer(serializers.Serializer):

@@ -42,6 +42,7 @@ from django_redis_auth.exceptions import (
     InvalidCode,
     InvalidCredentials,
     LoginThrottled,
+    MethodNotAvailable,
     PasswordInvalid,
     PasswordRequired,
     RateLimited,
@@ -49,6 +50,7 @@ from django_redis_auth.exceptions import (
     SecondFactorRequired,
     SecondFactorUnavailable,
     TooManyAttempts,
+    TOTPThrottled,
     WrongPassword,
 )
 from django_redis_auth.serializers import (
@@ -114,11 +116,20 @@ class LoginVerifyView(PublicAPIView):
 
     serializer_class = ChallengeCodeSerializer
     response_serializer_class = TokenPairSerializer
-    errors = (InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
+    errors = (
+        InvalidCode,
+        TooManyAttempts,
+        MethodNotAvailable,
+        TOTPThrottled,
+        RateLimited,
+        AuthUnavailable,
+    )
 
     def post(self, request: Request) -> Response:
         data = self.validated()
-        pair = flows.verify_login(data["challenge"], data["code"], client_of(request))
+        pair = flows.verify_login(
+            data["challenge"], data["code"], client_of(request), method=data.get("method")
+        )
         return Response(pair.as_dict())
 
 

@@ -52,6 +52,14 @@ from django_redis_auth.exceptions.registry import (
     VALIDATION_CODES,
     ErrorCode,
 )
+from django_redis_auth.mfa.exceptions import (
+    FactorRequired,
+    MethodNotAvailable,
+    TOTPAlreadyEnabled,
+    TOTPNotEnabled,
+    TOTPSetupExpired,
+    TOTPThrottled,
+)
 
 __all__ = [
     "ACCESS_DENIED",
@@ -68,6 +76,7 @@ __all__ = [
     "EmailTaken",
     "EmailUnchanged",
     "ErrorCode",
+    "FactorRequired",
     "InvalidCode",
     "InvalidCredentials",
     "InvalidSocialToken",
@@ -75,6 +84,7 @@ __all__ = [
     "InvalidToken",
     "LastSignInMethod",
     "LoginThrottled",
+    "MethodNotAvailable",
     "NotLinked",
     "PasswordInvalid",
     "PasswordRequired",
@@ -91,6 +101,10 @@ __all__ = [
     "SignupClosed",
     "SocialEmailNotVerified",
     "SocialEmailRefused",
+    "TOTPAlreadyEnabled",
+    "TOTPNotEnabled",
+    "TOTPSetupExpired",
+    "TOTPThrottled",
     "TokenReused",
     "TokenRevoked",
     "TooManyAttempts",

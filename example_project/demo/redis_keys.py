@@ -29,6 +29,10 @@ LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"jti:.+"), "one revoked token, kept until it would have expired"),
     (re.compile(r"user"), "cached user row (never the password hash)"),
     (re.compile(r"uver"), "user-cache version: a refill lands only if unchanged"),
+    (re.compile(r"totp:new"), "authenticator being set up: its secret, encrypted, until confirmed"),
+    (re.compile(r"totp:step"), "newest accepted authenticator time step: replays are refused"),
+    (re.compile(r"mfa:lim"), "wrong authenticator codes over the last hour (per account cap)"),
+    (re.compile(r"mfa:try:.+"), "one sign-in challenge: wrong second-step codes, spent mark"),
     *(
         (re.compile(rf"otp:{purpose.tag}"), f"pending {purpose.value} code: keyed hash + attempts")
         for purpose in Purpose

@@ -115,6 +115,11 @@ function show(button, result, note = "") {
   output.textContent = `${status || "network error"}${summary}${note ? ` · ${note}` : ""}`;
 }
 
+function showRecoveryCodes(codes) {
+  $("#recovery-codes").replaceChildren(...codes.map((code) => Object.assign(document.createElement("li"), { textContent: code })));
+  $("#recovery").hidden = false;
+}
+
 // --- devices -----------------------------------------------------------------------------------
 
 function claims(token) {
@@ -245,7 +250,14 @@ const flows = {
     if (result.status === 202) {
       loginChallenge = result.data.challenge;
       loginEmail = email;
-      show(button, result, "second factor: enter the emailed code");
+      const methods = result.data.methods || ["email"];
+      const select = $("#login-method");
+      select.replaceChildren(...methods.map((m) => new Option(m, m)));
+      const emailed = methods.includes("email");
+      $("#login-otp-note").textContent = emailed
+        ? "Second factor: a code went to the account's address."
+        : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
+      show(button, result, emailed ? "second factor: enter the emailed code" : `second factor: ${methods.join(" or ")}`);
     } else {
       show(button, result, result.status === 200 ? `device ${device} signed in` : "");
     }
@@ -253,7 +265,8 @@ const flows = {
     return result;
   },
   async loginVerify(button) {
-    const result = await call("POST", "login/verify/", { body: { challenge: loginChallenge, code: value("#login-code") } });
+    const body = { challenge: loginChallenge, code: value("#login-code"), method: $("#login-method").value };
+    const result = await call("POST", "login/verify/", { body });
     show(button, result, result.status === 200 ? `device ${active} signed in` : "");
     if (result.status === 200) {
       store(active, result.data, loginEmail);
@@ -276,6 +289,50 @@ const flows = {
   async twofaDisable(button) {
     if (!requireDevice(button)) return;
     show(button, await call("POST", "2fa/email/disable/", { device: active, body: { password: raw("#twofa-password") } }));
+  },
+  async factors(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("GET", "2fa/", { device: active });
+    show(button, result, result.status === 200 ? `methods: ${result.data.methods.join(", ") || "none"} · recovery codes left: ${result.data.recovery_codes_left}` : "");
+  },
+  async totpSetup(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("POST", "2fa/totp/setup/", { device: active, body: {} });
+    show(button, result, result.status === 200 ? "scan the QR code, then enter the app's code" : "");
+    if (result.status !== 200) return;
+    // The server's own SVG (segno), parsed as SVG rather than injected as HTML.
+    const svg = new DOMParser().parseFromString(result.data.qr_svg, "image/svg+xml").documentElement;
+    $("#totp-qr").replaceChildren(document.importNode(svg, true));
+    $("#totp-secret").textContent = result.data.secret;
+    $("#totp-enrol").hidden = false;
+  },
+  async totpConfirm(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("POST", "2fa/totp/confirm/", { device: active, body: { code: value("#totp-code") } });
+    show(button, result, result.status === 200 ? "authenticator on; other sessions signed out" : "");
+    if (result.status === 200) {
+      store(active, result.data);
+      showRecoveryCodes(result.data.recovery_codes);
+      $("#totp-enrol").hidden = true;
+    }
+  },
+  async recoveryCodes(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("POST", "2fa/recovery-codes/", { device: active, body: {} });
+    show(button, result, result.status === 200 ? "a new set; the old codes are dead" : "");
+    if (result.status === 200) {
+      store(active, result.data);
+      showRecoveryCodes(result.data.recovery_codes);
+    }
+  },
+  async totpDisable(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("POST", "2fa/totp/disable/", { device: active, body: {} });
+    show(button, result, result.status === 200 ? "authenticator off" : "");
+    if (result.status === 200) {
+      store(active, result.data);
+      $("#recovery").hidden = true;
+    }
   },
   async me(button) {
     if (!requireDevice(button)) return;

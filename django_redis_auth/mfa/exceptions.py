@@ -1,0 +1,79 @@
+"""Errors of multi-factor authentication (:mod:`django_redis_auth.mfa`). Wrong, replayed
+and expired codes are the shared ``invalid_code`` / ``too_many_attempts``
+(:mod:`django_redis_auth.exceptions.base`): telling them apart would help a guesser."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+
+from django_redis_auth.exceptions.base import RateLimited
+
+
+class MethodNotAvailable(exceptions.ValidationError):
+    """``method`` is not one the account may use for this step: a method it has no factor
+    for, or the emailed code while an authenticator app is enrolled (an inbox alone never
+    passes the second step)."""
+
+    default_detail = _("This account cannot use this method here.")
+    default_code = "method_not_available"
+
+    def __init__(self) -> None:
+        super().__init__({"method": [self.default_detail]}, code=self.default_code)
+
+
+class TOTPThrottled(RateLimited):
+    """Too many wrong authenticator codes for this account over the last hour (the cap is
+    per account, so a guesser with the password cannot keep trying); recovery codes are not
+    counted in it and keep working."""
+
+    default_detail = _(
+        "Too many wrong authenticator codes. Try again later, or use a recovery code."
+    )
+    default_code = "totp_throttled"
+
+
+class TOTPAlreadyEnabled(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("An authenticator app is already set up. Turn it off first.")
+    default_code = "totp_already_enabled"
+
+
+class TOTPNotEnabled(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("No authenticator app is set up.")
+    default_code = "totp_not_enabled"
+
+
+class TOTPSetupExpired(exceptions.ValidationError):
+    """``2fa/totp/confirm/`` without a pending setup: never started, expired
+    (``TOTP_SETUP_TTL``), confirmed already, or destroyed by too many wrong codes."""
+
+    default_detail = _("No authenticator setup is pending (it expires after a while). Start again.")
+    default_code = "totp_setup_expired"
+
+    def __init__(self) -> None:
+        super().__init__({"code": [self.default_detail]}, code=self.default_code)
+
+
+class FactorRequired(exceptions.APIException):
+    """Recovery codes back up a factor: without one (an authenticator app) there is nothing
+    for them to recover."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Set up an authenticator app before creating recovery codes.")
+    default_code = "factor_required"
+
+
+DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
+    MethodNotAvailable: "The account has no factor for this `method`, or it has an "
+    "authenticator app and `method` is `email` (not offered then).",
+    TOTPThrottled: "Too many wrong authenticator codes for this account in the last hour; wait "
+    "`Retry-After` seconds or use a recovery code (not counted in this cap).",
+    TOTPAlreadyEnabled: "An authenticator app is enrolled already: disable it before setting "
+    "up another.",
+    TOTPNotEnabled: "The account has no authenticator app to disable.",
+    TOTPSetupExpired: "No pending authenticator setup (expired, confirmed, or destroyed by "
+    "wrong codes): call `2fa/totp/setup/` again.",
+    FactorRequired: "Recovery codes need an enrolled factor (an authenticator app) first.",
+}
