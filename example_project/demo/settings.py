@@ -230,8 +230,6 @@ DJANGO_REDIS_AUTH = {
     # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
     # iOS / Android client ids an ID token may be issued to.
     "GOOGLE_EXTRA_AUDIENCES": tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", "")),
-    # The name authenticator apps show next to the demo's codes (docs/mfa.md).
-    "TOTP_ISSUER": "django-redis-auth demo",
 }
 
 # --- Email ----------------------------------------------------------------------------------
