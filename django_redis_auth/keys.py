@@ -66,6 +66,10 @@ key                             value                       expires
                                 browser's cookie
 ``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
                                 keyed digest: the user id   (GETDEL) by google/exchange/
+``P:{cH}:irl``                  token/introspect/ requests  ``INTROSPECTION_RATE_WINDOW``
+                                of one client (keyed        from the window's first request
+                                digest of its id) in the
+                                current window
 ==============================  ==========================  =================================
 
 Counts "per hour" are sliding: ``"slice:count"`` pairs of quarter-hour slices, see
@@ -190,3 +194,9 @@ def google_exchange(code: str) -> str:
     """A one-time exchange code of the browser flow, named by its keyed digest (the code
     itself is never stored)."""
     return f"{_p()}:{{g{_digest('google_exchange', code)}}}:gx"
+
+
+def introspection_client(client_id: str) -> str:
+    """The request counter of one token/introspect/ client (its rate limit), by keyed
+    digest of its id."""
+    return f"{_p()}:{{c{_digest('introspection_client', client_id)}}}:irl"

@@ -23,6 +23,7 @@ from django_redis_auth.exceptions.base import (
 MODULES = (
     "django_redis_auth.exceptions.base",
     "django_redis_auth.exceptions.google",
+    "django_redis_auth.fleet.exceptions",
 )
 
 
