@@ -86,7 +86,7 @@ def test_the_header_alg_cannot_choose_another_algorithm(user, bearer):
 
 
 def test_a_verifying_key_that_is_private_yields_only_its_public_half():
-    private, public = key_pair("RS256", 4)
+    private, _ = key_pair("RS256", 4)
     with signing_with("RS256", 4, verifying=private):
         key = signing.key_set().default
         assert not hasattr(key.key, "private_bytes")
@@ -127,3 +127,48 @@ def test_thumbprint_is_rfc_7638():
         "kid": "2011-04-29",
     }
     assert signing.thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_jwt_keys_prints_a_pair_that_works(tmp_path, user, bearer):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("jwt_keys", "--algorithm", "EdDSA", "--out", str(tmp_path), stdout=out)
+    (private_path,) = [p for p in tmp_path.iterdir() if not p.name.endswith(".pub.pem")]
+    assert private_path.stat().st_mode & 0o077 == 0
+    public = (tmp_path / private_path.name.replace(".pem", ".pub.pem")).read_text()
+    assert '"ALGORITHM": "EdDSA"' in out.getvalue()
+    from django.conf import settings
+    from django.test import override_settings
+
+    jwt_settings = {
+        **settings.SIMPLE_JWT,
+        "ALGORITHM": "EdDSA",
+        "SIGNING_KEY": private_path.read_text(),
+        "VERIFYING_KEY": public,
+    }
+    with override_settings(SIMPLE_JWT=jwt_settings):
+        pair = issuing.issue_token_pair(user)
+        assert jwt.get_unverified_header(pair.access)["kid"] == private_path.stem
+        assert bearer(pair.access).get("/auth/me/").status_code == 200
+    printed = io.StringIO()
+    call_command("jwt_keys", stdout=printed)
+    assert "BEGIN PRIVATE KEY" in printed.getvalue() and '"ES256"' in printed.getvalue()
+
+
+def test_check_flags_a_verifying_key_that_does_not_match():
+    from django_redis_auth.fleet.checks import check_key_set
+
+    assert check_key_set() == []
+    _, other_public = key_pair("ES256", 11)
+    with signing_with("ES256", 12, verifying=other_public):
+        assert [e.id for e in check_key_set()] == ["django_redis_auth.E050"]
+    with signing_with("ES256", 12, verifying=""):
+        assert [e.id for e in check_key_set()] == ["django_redis_auth.E051"]
+    with signing_with("ES256", 12, previous=("not a key",)):
+        (error,) = check_key_set()
+        assert error.id == "django_redis_auth.E052" and error.hint
+    with signing_with("ES256", 12):
+        assert check_key_set() == []

@@ -146,7 +146,7 @@ def _load_public(pem: Any) -> Any:
         if data.lstrip().startswith(b"-----"):
             return serialization.load_pem_public_key(data)
         return serialization.load_ssh_public_key(data)
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # ValueError, UnsupportedAlgorithm, ...: cryptography's refusals
         raise ImproperlyConfigured(f"Not a usable public key: {exc}") from None
 
 
