@@ -19,7 +19,7 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake test-real \
+.PHONY: help venv demo demo-real demo-user superuser browser gateway services test test-fake test-real \
 	test-reliability reliability lint format bench clean
 .PHONY: docs dist matrix
 
@@ -89,6 +89,17 @@ browser:
 	            apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	    else echo "make browser: no chromium and no root to install it"; fi; }
 
+# Debian's nginx for the gateway test (tests/test_fleet_live.py: auth_request in front of a
+# small upstream): installed when missing and possible (root + apt-get); otherwise the test
+# skips, or fails with CI set. The test runs its own nginx on a spare port, with a config
+# of its own in a temporary folder.
+gateway:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq nginx >/dev/null; \
+	    else echo "make gateway: no nginx and no root to install it"; fi; }
+
 services:
 	$(SERVICES)
 
@@ -101,7 +112,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 # Unit pass: SQLite in memory + fakeredis (with Lua), no services needed.
-test-fake: venv browser
+test-fake: venv browser gateway
 	$(BIN)/pytest -q
 
 # Integration pass: the same suite (plus @pytest.mark.real tests) on local Postgres + Redis.
