@@ -19,9 +19,9 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user superuser browser gateway services test test-fake test-real \
-	test-reliability reliability lint format bench clean
-.PHONY: docs dist matrix
+.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake \
+	test-real test-reliability reliability lint format bench clean
+.PHONY: docs dist matrix system-tools
 
 help:
 	@echo "make demo       run the example project on http://$(DEMO_ADDR)/ (SQLite + in-process Redis)"
@@ -79,26 +79,22 @@ superuser: $(DEMO_STAMP)
 
 # --- tests -----------------------------------------------------------------------------------
 
-# Debian's Chromium for the browser test (never a browser download of Playwright's own):
-# installed when missing and possible (root + apt-get); otherwise the test skips, or fails
-# with CI set.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages the suite drives for real: Chromium for the browser tests (never a browser
+# download of Playwright's own), gettext's xgettext for the translation check, nginx for the
+# gateway test. Installed when missing and possible (root + apt-get); otherwise those tests
+# skip, or fail with CI set.
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver xgettext:gettext nginx:nginx
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	    command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] \
+	        || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	    else echo "make browser: no chromium and no root to install it"; fi; }
+	            apt-get install -y -qq $$missing >/dev/null; \
+	    else echo "make system-tools: missing$$missing and no root to install them"; fi; fi
 
-# Debian's nginx for the gateway test (tests/test_fleet_live.py: auth_request in front of a
-# small upstream): installed when missing and possible (root + apt-get); otherwise the test
-# skips, or fails with CI set. The test runs its own nginx on a spare port, with a config
-# of its own in a temporary folder.
-gateway:
-	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq nginx >/dev/null; \
-	    else echo "make gateway: no nginx and no root to install it"; fi; }
+browser: system-tools
 
 services:
 	$(SERVICES)
@@ -112,13 +108,13 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 # Unit pass: SQLite in memory + fakeredis (with Lua), no services needed.
-test-fake: venv browser gateway
+test-fake: venv system-tools
 	$(BIN)/pytest -q
 
 # Integration pass: the same suite (plus @pytest.mark.real tests) on local Postgres + Redis.
 # With CI set, unreachable services fail the run (tests/conftest.py exits 3); without CI
 # the pass is skipped with a message, so `make test` still works on a laptop without them.
-test-real: venv
+test-real: venv system-tools
 	$(SERVICES) || test -z "$$CI"
 	DRA_TEST_BACKEND=real $(BIN)/pytest -q
 
@@ -144,6 +140,9 @@ dist: venv
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
+	# The compiled catalogs ship in the wheel (Accept-Language works without a build step).
+	for lang in de fr es; do $(BIN)/python -m zipfile -l dist/*.whl | grep -q "locale/$$lang/LC_MESSAGES/django.mo" \
+	    || { echo "make dist: $$lang catalog missing from the wheel"; exit 1; }; done
 
 # Supported versions are tested, not claimed: every Django / Python pair the classifiers name.
 MATRIX ?= py311-django52,py312-django60,py313-django61

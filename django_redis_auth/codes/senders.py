@@ -49,6 +49,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connections, router, transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from django_redis_auth import outages
 from django_redis_auth.codes.purposes import EmailKind
@@ -88,6 +89,9 @@ class AuthEmail:
     to: str
     kind: str
     context: dict[str, Any] = field(default_factory=dict)
+    # The language active where the message was made (LocaleMiddleware: the request's
+    # Accept-Language), so a background thread or a task worker renders it in that language.
+    language: str | None = field(default_factory=translation.get_language)
 
     def __post_init__(self) -> None:
         if self.kind not in EmailKind.__members__.values():
@@ -99,7 +103,12 @@ class AuthEmail:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthEmail:
-        return cls(to=data["to"], kind=data["kind"], context=dict(data.get("context") or {}))
+        return cls(
+            to=data["to"],
+            kind=data["kind"],
+            context=dict(data.get("context") or {}),
+            language=data.get("language"),
+        )
 
     def __repr__(self) -> str:
         # Keep codes out of logs and tracebacks.
@@ -110,14 +119,15 @@ def render(message: AuthEmail) -> EmailMultiAlternatives:
     """The Django email for ``message``: subject, plain-text body and HTML alternative."""
     context = {"email": message.to, **message.context}
     base = f"{TEMPLATE_DIR}/{message.kind}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{base}.txt", context),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
-        to=[message.to],
-    )
-    email.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
+    with translation.override(message.language):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        email = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"{base}.txt", context),
+            from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+            to=[message.to],
+        )
+        email.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
     return email
 
 

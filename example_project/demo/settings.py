@@ -117,6 +117,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # detail messages and emails in the language of Accept-Language (codes never change).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -410,6 +412,8 @@ DJANGO_REDIS_AUTH["GOOGLE_REDIRECT_ALLOWED"] = tuple(
 # --- Internationalisation and static files --------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
+# The languages the package ships (django_redis_auth/locale/).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
