@@ -19,8 +19,8 @@ DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DEMO_DB)
 DEMO_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake \
-	test-real test-reliability reliability lint format bench clean
+.PHONY: help venv demo demo-real demo-user superuser browser services test test-fake test-real \
+	test-reliability reliability lint format bench clean
 .PHONY: docs dist matrix system-tools
 
 help:
