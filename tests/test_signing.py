@@ -172,3 +172,27 @@ def test_check_flags_a_verifying_key_that_does_not_match():
         assert error.id == "django_redis_auth.E052" and error.hint
     with signing_with("ES256", 12):
         assert check_key_set() == []
+
+
+def test_every_way_of_authenticating_verifies_by_kid(user, bearer, me_path):
+    """DRF, adrf's async view and django-ninja's bearers accept a token of a previous key."""
+    with signing_with("RS256", 13) as (_, old_public):
+        old = issuing.issue_token_pair(user)
+    with signing_with("EdDSA", 13, previous=(old_public,)):
+        new = issuing.issue_token_pair(user)
+        for pair in (old, new):
+            assert bearer(pair.access).get(me_path).status_code == 200, me_path
+    with signing_with("EdDSA", 13):
+        assert bearer(old.access).get(me_path).status_code == 401, me_path
+
+
+def test_the_memo_forgets_a_retired_key(user, bearer):
+    """A token remembered under the old key set is checked again after the key retires."""
+    with signing_with("RS256", 14) as (_, old_public):
+        old = issuing.issue_token_pair(user)
+    with signing_with("ES256", 14, previous=(old_public,)):
+        client = bearer(old.access)
+        assert client.get("/auth/me/").status_code == 200
+        assert client.get("/auth/me/").status_code == 200  # remembered now
+    with signing_with("ES256", 14):
+        assert bearer(old.access).get("/auth/me/").status_code == 401

@@ -152,6 +152,6 @@ def introspect(client_id: str, raw: str) -> dict[str, Any]:
         return dict(INACTIVE)
     payload = dict(token.payload)
     user_id = payload.get(simplejwt_settings.api_settings.USER_ID_CLAIM)
-    answer: dict[str, Any] = {"active": True, **payload}
+    answer: dict[str, Any] = {**payload, "active": True}
     answer.setdefault("sub", str(user_id))
     return answer
