@@ -279,4 +279,7 @@ def register() -> None:
     register_check(check_drf, Tags.security)
     register_check(check_eviction, Tags.security, deploy=True)
     register_check(check_google, Tags.security)
+    from django_redis_auth.fleet.checks import check_key_set  # E050-E052
+
+    register_check(check_key_set, Tags.security)
     register_check(check_adoption)

@@ -156,9 +156,27 @@ DEFAULTS: dict[str, Any] = {
     # Wrong authenticator codes per account over the sliding hour, then 429 totp_throttled
     # (recovery codes still work: they are not counted here). 0 = no limit.
     "TOTP_FAILURES_PER_HOUR": 10,
+    # Other services (docs/other-services.md). Public keys that still verify tokens besides
+    # SIMPLE_JWT["VERIFYING_KEY"] (key rotation: the previous keys, until their last token
+    # expires): PEM strings, or dicts {"key": PEM, "algorithm": ..., "kid": ...}. Needs an
+    # asymmetric SIMPLE_JWT["ALGORITHM"]; every key is published at .well-known/jwks.json.
+    "JWT_VERIFYING_KEYS": (),
+    # Seconds other services may cache .well-known/jwks.json (Cache-Control max-age).
+    "JWKS_MAX_AGE": 300,
+    # Clients of token/introspect/ (RFC 7662) and their secrets, {client_id: secret}, sent
+    # as HTTP Basic. Empty: the endpoint answers 404.
+    "INTROSPECTION_CLIENTS": {},
+    # Introspection requests per client per INTROSPECTION_RATE_WINDOW seconds, then 429.
+    # 0 = no limit.
+    "INTROSPECTION_RATE_LIMIT": 6000,
+    "INTROSPECTION_RATE_WINDOW": 60,
+    # token/verify/ (forward-auth): response headers for the gateway to pass upstream, by
+    # claim, {header: claim}, besides X-User-Id (the user id claim).
+    "FORWARD_AUTH_HEADERS": {},
 }
 
-SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED"})
+SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED", "JWT_VERIFYING_KEYS"})
+MAPPINGS = frozenset({"INTROSPECTION_CLIENTS", "FORWARD_AUTH_HEADERS"})
 IMPORT_STRINGS = frozenset(
     {
         "REDIS_CLIENT_FACTORY",
@@ -183,6 +201,9 @@ RANGES = {
     "TOTP_SETUP_TTL": (60, 3600),
     "MFA_ATTEMPTS_PER_CHALLENGE": (1, 100),
     "TOTP_FAILURES_PER_HOUR": (0, 100000),
+    "JWKS_MAX_AGE": (0, 86400),
+    "INTROSPECTION_RATE_LIMIT": (0, 10**9),
+    "INTROSPECTION_RATE_WINDOW": (1, 86400),
 }
 
 
@@ -244,6 +265,13 @@ class AuthSettings:
         if name in SEQUENCES and not isinstance(value, list | tuple):
             # A bare string would be iterated character by character.
             raise ImproperlyConfigured(f"{SETTINGS_NAME}[{name!r}] must be a list or tuple.")
+        if name in MAPPINGS and not (
+            isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items())
+        ):
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}[{name!r}] must be a dict of non-empty strings."
+            )
         return value
 
     def reload(self) -> None:

@@ -81,6 +81,10 @@ key                             value                       expires
                                 browser's cookie
 ``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
                                 keyed digest: the user id   (GETDEL) by google/exchange/
+``P:{cH}:irl``                  token/introspect/ requests  ``INTROSPECTION_RATE_WINDOW``
+                                of one client (keyed        from the window's first request
+                                digest of its id) in the
+                                current window
 ==============================  ==========================  =================================
 
 Counts "per hour" are sliding: ``"slice:count"`` pairs of quarter-hour slices, see
@@ -226,3 +230,9 @@ def mfa_attempts(user_id: object, scope: str) -> str:
     """Wrong codes and the spent mark of one second-step scope (a login challenge's nonce),
     named by its keyed digest."""
     return f"{user_tag(user_id)}:mfa:try:{_digest('mfa_scope', scope)}"
+
+
+def introspection_client(client_id: str) -> str:
+    """The request counter of one token/introspect/ client (its rate limit), by keyed
+    digest of its id."""
+    return f"{_p()}:{{c{_digest('introspection_client', client_id)}}}:irl"

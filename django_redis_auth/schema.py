@@ -96,6 +96,7 @@ _TAGS = {
     "django_redis_auth.accounts.views": "sign-up, sign-in, codes and account",
     "django_redis_auth.tokens.views": "tokens and sessions",
     "django_redis_auth.google.views": "Google sign-in",
+    "django_redis_auth.fleet.views": "other services",
 }
 
 

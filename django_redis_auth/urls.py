@@ -10,6 +10,7 @@ from django.urls import path, re_path
 
 from django_redis_auth import api
 from django_redis_auth.accounts import views as accounts
+from django_redis_auth.fleet import views as fleet
 from django_redis_auth.google import views as google
 from django_redis_auth.mfa import views as mfa
 from django_redis_auth.tokens import views as tokens
@@ -59,6 +60,9 @@ urlpatterns = [
     path("google/start/", google.GoogleStartView.as_view(), name="google-start"),
     path("google/callback/", google.GoogleCallbackView.as_view(), name="google-callback"),
     path("google/exchange/", google.GoogleExchangeView.as_view(), name="google-exchange"),
+    path(".well-known/jwks.json", fleet.JWKSView.as_view(), name="jwks"),
+    path("token/introspect/", fleet.IntrospectView.as_view(), name="token-introspect"),
+    path("token/verify/", fleet.ForwardAuthView.as_view(), name="token-verify"),
 ]
 
 urlpatterns += [

@@ -176,3 +176,26 @@ def test_enumeration_benchmark_runs(scratch_database):
         "| password/reset/confirm (wrong code) |",
     ):
         assert row in result.stdout
+
+
+@pytest.mark.real
+def test_fleet_benchmark_runs():
+    """benchmarks/bench_fleet.py with tiny slices: gunicorn answers all three endpoints 200
+    (it exits non-zero otherwise) and the table shows one round trip, no query, for ours."""
+    env = dict(os.environ)
+    env["BENCH_REDIS_URL"] = settings.REDIS_URL
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_fleet.py", "--seconds", "0.2", "--rounds", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    rows = {line.split(" | ")[0].strip("| "): line for line in result.stdout.splitlines()}
+    assert rows["introspection"].endswith("| 1 | 0 |")
+    assert rows["forward-auth"].endswith("| 1 | 0 |")
+    assert rows["simplejwt TokenVerifyView"].endswith("| 0 | 0 |")

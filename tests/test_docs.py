@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django_redis_auth import adoption_checks, checks
 from django_redis_auth.conf import DEFAULTS
+from django_redis_auth.fleet import checks as fleet_checks
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -24,7 +25,7 @@ def test_every_setting_is_documented_with_its_default():
 
 
 def test_every_system_check_id_is_documented():
-    sources = [Path(m.__file__).read_text() for m in (checks, adoption_checks)]
+    sources = [Path(m.__file__).read_text() for m in (checks, adoption_checks, fleet_checks)]
     ids = set(re.findall(r"django_redis_auth\.[EW]\d{3}", "".join(sources)))
     assert ids
     text = (DOCS / "deployment.md").read_text()

@@ -162,6 +162,8 @@ def test_bearer_scheme_only_on_authenticated_endpoints(schema):
         ("/auth/google/start/", "get"),
         ("/auth/google/callback/", "get"),
         ("/auth/google/exchange/", "post"),
+        ("/auth/.well-known/jwks.json", "get"),  # public keys, for anyone
+        ("/auth/token/introspect/", "post"),  # HTTP Basic client credentials
     }
     for path, method, operation in operations(schema):
         secured = {"bearerAuth": []} in operation.get("security", [])

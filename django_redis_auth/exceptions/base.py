@@ -193,8 +193,8 @@ DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     TokenRevoked: "The token was revoked (logout, logout everywhere, password change, ...).",
     InvalidToken: "The token is malformed, expired, of the wrong type or not ours.",
     TokenReused: "An already rotated refresh token was presented: its whole session is revoked.",
-    RateLimited: "Resend cooldown, an hourly cap, or too many wrong codes from this client; wait "
-    "`Retry-After` seconds.",
+    RateLimited: "Resend cooldown, an hourly cap, or too many wrong codes from this client (or "
+    "too many introspection requests from this client); wait `Retry-After` seconds.",
     LoginThrottled: "Too many failed passwords for this account from this client (or from this "
     "client overall); wait `Retry-After` seconds, whatever the password.",
     InvalidCode: "The code is wrong, expired, used or was never sent.",

@@ -24,6 +24,7 @@ MODULES = (
     "django_redis_auth.exceptions.base",
     "django_redis_auth.exceptions.google",
     "django_redis_auth.mfa.exceptions",
+    "django_redis_auth.fleet.exceptions",
 )
 
 

@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.tokens import Token
 
 from django_redis_auth.accounts import users, users_cache
 from django_redis_auth.clients import Client
 from django_redis_auth.exceptions import InvalidToken, RefreshTokenInvalid, TokenRevoked
 from django_redis_auth.tokens import claims, families, revocation
+from django_redis_auth.tokens.signing import RefreshToken  # signed and verified by kid
 
 __all__ = ["TokenPair", "issue_token_pair", "logout", "parse_refresh", "rotate_refresh_token"]
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework_simplejwt import authentication as simplejwt_authentication
-from rest_framework_simplejwt import state as simplejwt_state
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
+
+from django_redis_auth.tokens import signing
 
 # What building and verifying a token runs; a class overriding any of them has checks of its
 # own, so it always gets simplejwt's full path (and its tokens are never remembered).
@@ -38,6 +39,7 @@ OWN_CHECKS = (
     "token_backend",
 )
 _SIMPLEJWT_CHECKS = tuple(getattr(Token, name) for name in OWN_CHECKS)
+_PLAIN_BACKENDS = (TokenBackend, signing.KeyedTokenBackend)
 
 
 def plain_backend(token_class: type, token: Any = None) -> TokenBackend | None:
@@ -51,11 +53,11 @@ def plain_backend(token_class: type, token: Any = None) -> TokenBackend | None:
     for name, own in zip(OWN_CHECKS, _SIMPLEJWT_CHECKS, strict=True):
         if getattr(token_class, name) is not own:
             return None
-    backend = simplejwt_state.token_backend
+    backend = signing.backend()  # simplejwt's own, or the key set's (by kid) if asymmetric
     chosen = (token if token is not None else token_class)._token_backend
     if chosen is not None and chosen is not backend:
         return None
-    if type(backend) is not TokenBackend or getattr(backend, "jwks_client", None) is not None:
+    if type(backend) not in _PLAIN_BACKENDS or getattr(backend, "jwks_client", None) is not None:
         return None
     return backend
 

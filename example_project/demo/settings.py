@@ -37,6 +37,11 @@ variable                    default                               meaning
 ``TRUSTED_PROXIES``         ``0``: forwarding headers ignored     reverse proxies in front
                                                                   that append to the header
 ``FORWARDED_HEADER``        ``X-Forwarded-For``                   or ``Forwarded`` (RFC 7239)
+``INTROSPECTION_CLIENTS``   unset: token/introspect/ is 404       ``id:secret`` pairs, comma
+                                                                  separated (HTTP Basic)
+``JWT_ALGORITHM``,          ``HS256`` with SECRET_KEY             RS256 / ES256 / EdDSA: the
+``JWT_SIGNING_KEY_FILE``,                                         private PEM; the public
+``JWT_VERIFYING_KEY_FILES``                                       PEMs (current first)
 ==========================  ====================================  ==========================
 """
 
@@ -219,8 +224,30 @@ SIMPLE_JWT = {
     # Lifetimes of the token pair; revocation records expire with them.
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
-    # SIGNING_KEY defaults to SECRET_KEY.
+    # SIGNING_KEY defaults to SECRET_KEY (HS256); asymmetric keys below.
 }
+
+# Asymmetric signing, so other services verify tokens from /.well-known/jwks.json
+# (docs/other-services.md; `manage.py jwt_keys --out DIR` makes a pair): JWT_ALGORITHM
+# (RS256, ES256, EdDSA), JWT_SIGNING_KEY_FILE (the private PEM) and JWT_VERIFYING_KEY_FILES
+# (comma separated public PEMs: the current key's first, then the previous ones that still
+# verify during a rotation).
+JWT_ALGORITHM = os.environ.get("JWT_ALGORITHM", "").strip() or "HS256"
+JWT_PREVIOUS_KEYS: tuple[str, ...] = ()
+if not JWT_ALGORITHM.startswith("HS"):
+    _signing_file = os.environ.get("JWT_SIGNING_KEY_FILE", "").strip()
+    _verifying_files = env_list("JWT_VERIFYING_KEY_FILES", "")
+    if not _signing_file or not _verifying_files:
+        raise ImproperlyConfigured(
+            f"JWT_ALGORITHM={JWT_ALGORITHM} needs JWT_SIGNING_KEY_FILE and JWT_VERIFYING_KEY_FILES."
+        )
+    _verifying = [Path(f).read_text() for f in _verifying_files]
+    SIMPLE_JWT.update(
+        ALGORITHM=JWT_ALGORITHM,
+        SIGNING_KEY=Path(_signing_file).read_text(),
+        VERIFYING_KEY=_verifying[0],
+    )
+    JWT_PREVIOUS_KEYS = tuple(_verifying[1:])
 
 # Only what this project decides; every key and its default: docs/settings.md.
 DJANGO_REDIS_AUTH = {
@@ -231,6 +258,19 @@ DJANGO_REDIS_AUTH = {
     # iOS / Android client ids an ID token may be issued to.
     "GOOGLE_EXTRA_AUDIENCES": tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", "")),
 }
+if JWT_PREVIOUS_KEYS:
+    DJANGO_REDIS_AUTH["JWT_VERIFYING_KEYS"] = JWT_PREVIOUS_KEYS
+# "id:secret,id2:secret2" (HTTP Basic credentials of token/introspect/'s clients).
+_introspection_clients = {}
+for _pair in env_list("INTROSPECTION_CLIENTS", ""):
+    _client_id, _sep, _client_secret = _pair.partition(":")
+    if not (_sep and _client_id and _client_secret):
+        raise ImproperlyConfigured(
+            "INTROSPECTION_CLIENTS must be id:secret pairs, comma separated."
+        )
+    _introspection_clients[_client_id] = _client_secret
+if _introspection_clients:
+    DJANGO_REDIS_AUTH["INTROSPECTION_CLIENTS"] = _introspection_clients
 
 # --- Email ----------------------------------------------------------------------------------
 

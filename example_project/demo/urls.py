@@ -3,6 +3,8 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from django_redis_auth.fleet.views import JWKSView
+
 from . import dev, views
 
 urlpatterns = [
@@ -11,6 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("auth/", include("django_redis_auth.urls")),
+    # The JWK Set where other services look for it by convention (also at /auth/...).
+    path(".well-known/jwks.json", JWKSView.as_view(), name="jwks"),
     path("admin/", admin.site.urls),
     # Development only (404 with DEBUG off): the mailbox and the signed-in user's Redis keys.
     path("dev/mailbox/", dev.mailbox_page, name="dev-mailbox"),
