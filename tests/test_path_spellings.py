@@ -29,7 +29,8 @@ def _endpoints() -> list[str]:
         route = str(pattern.pattern)
         for name, value in SAMPLE_ARGS.items():
             route = route.replace(f"<str:{name}>", value)
-        paths.append(f"/auth/{route}")
+        if route.endswith("/"):  # not .well-known/jwks.json, a file name
+            paths.append(f"/auth/{route}")
     return paths
 
 

@@ -123,7 +123,7 @@ def _charge_and_check(client_id: str, token: Any | None) -> list[Any] | None:
     def build(pipe: Any) -> None:
         if limit:
             counter = keys.introspection_client(client_id)
-            store.queue_script(pipe, "introspection_rate", [counter], [limit, window_ms])
+            pipe.script("introspection_rate", [counter], [limit, window_ms])
         if request_keys:
             pipe.mget(request_keys)
 
