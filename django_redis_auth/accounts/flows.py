@@ -11,6 +11,10 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
   account (never the spelling typed).
 * **Nothing half-written.** Database changes and the Redis write they depend on run inside
   one transaction, Redis last; mail is handed to the sender only after that block.
+* **Addresses arrive canonical.** Every ``email`` argument is the canonical form
+  (:func:`~django_redis_auth.emails.canonical_email`, which the serializers' ``EmailField``
+  returns): it is made so once, at the edge, and used as given here. Python callers with a
+  typed address call ``canonical_email`` first.
 * **A code alone is never a sign-in.** The login code is bound (inside its HMAC) to the nonce
   of a signed challenge that only a correct password produces.
 """
@@ -37,7 +41,6 @@ from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import (
     EmailNotVerified,
     InvalidCode,
@@ -120,7 +123,6 @@ def signup(email: str, password: str, client: Client = _NOBODY) -> None:
     Raises ``PasswordInvalid`` (400), ``RateLimited`` (429) or ``AuthUnavailable`` (503,
     nothing created).
     """
-    email = normalize_email(email)
     _check_password_rules(password, users.provisional_user(email), "password")
     if users.has_unique_email():
         message = _signup_insert_first(email, password, client.ip)
@@ -176,7 +178,6 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
 
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     # The user first: with the database down the request fails before the code is spent.
     user = users.find_by_email(email)
     if user is None or not users.is_active(user):
@@ -205,7 +206,6 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     real owner codes that verify the stranger's account.) ``UNVERIFIED_LOGIN = "reveal"``
     answers 403 ``email_not_verified`` instead.
     """
-    email = normalize_email(email)
     user = users.check_credentials(client.request, email, password)
     concealed = (
         user is not None
@@ -301,7 +301,6 @@ def request_code(
     only counts against the client IP's cap. Every other case is a dry run of the same
     limits. Raises ``RateLimited`` (429) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     purpose = Purpose(purpose)
     binding = ""
     user = None
@@ -349,7 +348,6 @@ def confirm_password_reset(
     Raises ``PasswordInvalid`` (400 ``password_invalid``), ``InvalidCode`` /
     ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     _check_password_rules(new_password, users.provisional_user(email), "new_password")
     user = users.find_by_email(email)
     otp.verify_code(email, Purpose.PASSWORD_RESET, code, consume=False, client_ip=client.ip)

@@ -11,6 +11,8 @@ Rules every operation keeps:
 * **Nothing half-written.** The database change and the Redis writes it depends on (the
   revocation, the caller's fresh pair) run in one transaction, Redis inside it: if Redis is
   down (503) the change rolls back. Mail and signals follow the commit.
+* **Addresses arrive canonical** (``new_email``: the serializers' ``EmailField`` made it so,
+  as in flows.py); the account's own address is ``users.canonical_email_of(user)``.
 * **Mail goes to stored addresses**: notices to the address on the account, the email-change
   code to the new address in its canonical form.
 """
@@ -30,7 +32,6 @@ from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import (
     EmailTaken,
     EmailUnchanged,
@@ -222,7 +223,6 @@ def request_email_change(
     """
     user = _row(user)
     _require_password(user, password, client, "password")
-    new_email = normalize_email(new_email)
     if new_email == users.canonical_email_of(user):
         raise EmailUnchanged()
     free = users.find_by_email(new_email) is None
@@ -255,7 +255,6 @@ def confirm_email_change(
     account took the address after the code was sent), ``AuthUnavailable`` (503).
     """
     user = _row(user)
-    new_email = normalize_email(new_email)
     binding = _binding(user)
     otp.verify_code(
         new_email, Purpose.EMAIL_CHANGE, code, binding=binding, consume=False, client_ip=client.ip
