@@ -22,7 +22,6 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
 from __future__ import annotations
 
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -76,13 +75,6 @@ class Challenge:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _code_email(kind: str, to: str, code: str) -> AuthEmail:
-    """``to`` is the address stored on the account when there is one (``users.stored_email``),
-    never the spelling a request typed."""
-    minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
 
 
 def _password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
@@ -159,7 +151,7 @@ def _signup_insert_first(email: str, password: str, ip: str | None) -> AuthEmail
             return _signup_existing(existing, email, password, ip, hashed=True)
         # Redis last: a refused or failed issue rolls the new row back.
         code = otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip)
-    return _code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
+    return senders.code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
 
 
 def _signup_existing(
@@ -244,7 +236,7 @@ def start_login_challenge(user: Any, client: Client = _NOBODY) -> str:
     code = otp.issue_code(
         users.canonical_email_of(user), Purpose.LOGIN, client_ip=client.ip, binding=nonce
     )
-    senders.send(_code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
+    senders.send(senders.code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
     payload = {
         "u": str(users.user_id_of(user)),
         "n": nonce,
@@ -322,7 +314,7 @@ def request_code(
     )
     code = otp.issue_code(email, purpose, client_ip=client.ip, binding=binding, store_code=eligible)
     if code is not None and user is not None:
-        senders.send(_code_email(purpose, users.stored_email(user), code))
+        senders.send(senders.code_email(purpose, users.stored_email(user), code))
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -357,9 +349,7 @@ def confirm_password_reset(
     with users.atomic():
         user.set_password(new_password)
         update_fields = ["password"]
-        if hasattr(user, "email_verified") and not user.email_verified:
-            user.email_verified = True
-            update_fields.append("email_verified")
+        update_fields += users.set_verified(user)
         # Inside the transaction, before the row is written: if Redis is down, nothing is.
         receivers.revoke_before_save(user, reason="password_reset")
         user.save(update_fields=update_fields)

@@ -20,7 +20,6 @@ Rules every operation keeps:
 from __future__ import annotations
 
 import enum
-import math
 from typing import Any
 
 from django.db import IntegrityError
@@ -90,13 +89,6 @@ def _require_password(user: Any, password: str | None, client: Client, field: st
         raise WrongPassword(field)
 
 
-def _code_email(kind: str, to: str, code: str, **context: Any) -> AuthEmail:
-    minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(
-        to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes, **context}
-    )
-
-
 def _binding(user: Any) -> str:
     """Ties an account code to this user *and* its current address: a code stops working
     once the address changes, and is worthless to another account."""
@@ -107,7 +99,7 @@ def _send_code(user: Any, purpose: Purpose, client: Client) -> None:
     code = otp.issue_code(
         users.canonical_email_of(user), purpose, client_ip=client.ip, binding=_binding(user)
     )
-    senders.send(_code_email(EmailKind(purpose.value), users.stored_email(user), code or ""))
+    senders.send(senders.code_email(EmailKind(purpose.value), users.stored_email(user), code or ""))
 
 
 # --- password -------------------------------------------------------------------------------
@@ -234,7 +226,7 @@ def request_email_change(
         store_code=free,
     )
     if code is not None:
-        senders.send(_code_email(EmailKind.EMAIL_CHANGE, new_email, code))
+        senders.send(senders.code_email(EmailKind.EMAIL_CHANGE, new_email, code))
     senders.send(
         AuthEmail(
             to=users.stored_email(user),
@@ -264,10 +256,7 @@ def confirm_email_change(
         raise EmailTaken()
     old_email = users.stored_email(user)
     setattr(user, users.email_field(), new_email)
-    update_fields = [users.email_field()]
-    if hasattr(user, "email_verified"):
-        user.email_verified = True
-        update_fields.append("email_verified")
+    update_fields = [users.email_field(), *users.set_verified(user)]
     try:
         with users.atomic():
             user.save(update_fields=update_fields)

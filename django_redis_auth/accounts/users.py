@@ -129,10 +129,20 @@ def is_verified(user: Any) -> bool:
     return bool(getattr(user, "email_verified", True))
 
 
-def mark_verified(user: Any) -> None:
+def set_verified(user: Any) -> list[str]:
+    """Mark the address verified on ``user`` (not saved); the fields to save: none when
+    the model has no ``email_verified`` or it was verified already."""
     if hasattr(user, "email_verified") and not user.email_verified:
         user.email_verified = True
-        user.save(update_fields=["email_verified"])
+        return ["email_verified"]
+    return []
+
+
+def mark_verified(user: Any) -> None:
+    """Mark the address verified and save that field (nothing when it was)."""
+    fields = set_verified(user)
+    if fields:
+        user.save(update_fields=fields)
 
 
 def second_factor_required(user: Any) -> bool:
