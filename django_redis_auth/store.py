@@ -58,17 +58,25 @@ def is_cluster(client: Any | None = None) -> bool:
 
 def script_source(name: str) -> str:
     """``lua/<name>.lua``, with each ``--#include <lib>`` line replaced by
-    ``lua/<lib>.lib.lua`` (Redis scripts cannot import; shared Lua is pasted in)."""
+    ``lua/<lib>.lib.lua`` (Redis scripts cannot import; shared Lua is pasted in). Libraries
+    may include libraries; each is pasted once, at its first include."""
     if name not in _sources:
-        lua = resources.files(__package__) / "lua"
-        lines = (lua / f"{name}.lua").read_text().splitlines(keepends=True)
-        _sources[name] = "".join(
-            (lua / f"{line.split()[1]}.lib.lua").read_text()
-            if line.startswith("--#include ")
-            else line
-            for line in lines
-        )
+        _sources[name] = _expand(f"{name}.lua", set())
     return _sources[name]
+
+
+def _expand(file: str, pasted: set[str]) -> str:
+    lua = resources.files(__package__) / "lua"
+    out = []
+    for line in (lua / file).read_text().splitlines(keepends=True):
+        if not line.startswith("--#include "):
+            out.append(line)
+            continue
+        lib = line.split()[1]
+        if lib not in pasted:
+            pasted.add(lib)
+            out.append(_expand(f"{lib}.lib.lua", pasted))
+    return "".join(out)
 
 
 def script(name: str) -> Script:

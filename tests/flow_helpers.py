@@ -3,13 +3,12 @@ test_otp_resend, test_password_reset): posting to the API and reading the mailbo
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core import mail
 from django.test import override_settings
 
-from tests.helpers import package_settings
+from tests.helpers import code_in, package_settings, post
 
 NEW_PASSWORD = "a brand new passphrase 42"
 UNAVAILABLE = {
@@ -27,20 +26,10 @@ def fixed_ip(request) -> str:
     return "203.0.113.7"
 
 
-def code_in(message) -> str:
-    match = re.search(r"\b(\d{6})\b", message.body)
-    assert match, message.body
-    return match.group(1)
-
-
 def html_of(message) -> str:
     ((content, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     return content
-
-
-def post(api, path: str, body: dict) -> Any:
-    return api.post(f"/auth/{path}", body, format="json")
 
 
 def same_answer(a, b) -> None:

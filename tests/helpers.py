@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,35 @@ def window_count(client: Any, key: str, field: str) -> int:
     if not raw:
         return 0
     return sum(int(pair.split(b":")[1]) for pair in raw.split())
+
+
+def code_in(message: Any) -> str:
+    """The six-digit code in an email's text body."""
+    match = re.search(r"\b(\d{6})\b", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def post(api: Any, path: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` as JSON to the package's ``/auth/<path>``."""
+    return api.post(f"/auth/{path}", body, format="json")
+
+
+def error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert an error answer's status and code (and that it says something); its body."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code, body
+    assert body["detail"]
+    return body
+
+
+class Clock:
+    """A monotonic clock the test moves by hand (``clock.now += 2``): injected where the
+    code under test takes one, instead of sleeping."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

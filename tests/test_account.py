@@ -3,8 +3,6 @@ PATCH me/ — each through the API, with its effect on the other devices."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -13,15 +11,11 @@ from rest_framework import serializers
 from django_redis_auth import signals
 from django_redis_auth.accounts import selfservice as account
 from django_redis_auth.tokens import issuing as tokens
-from tests.helpers import override_package, redis_down
+from tests.helpers import code_in, override_package, redis_down
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a whole new passphrase 42"
-
-
-def code_in(message) -> str:
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
 def mails_to(address: str):

@@ -12,7 +12,7 @@ import redis
 from django.test import override_settings
 
 from django_redis_auth import store
-from tests.helpers import package_settings
+from tests.helpers import Clock, package_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,9 @@ def slow_redis() -> SlowRedis:
     return SlowRedis()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    clock = Clock()
+    clock = Clock(500.0)
     monkeypatch.setattr(store.guard(), "clock", clock)
     return clock
 

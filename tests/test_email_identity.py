@@ -9,8 +9,6 @@ only the address stored on the account. The suite runs on SQLite and on Postgres
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -19,7 +17,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from django_redis_auth.emails import EmailNotAllowed, canonical_email, normalize_email
-from tests.helpers import package_settings
+from tests.helpers import code_in, package_settings, post
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +40,6 @@ NOT_ACCEPTED = [
     "\u0430lice@example.com",  # Cyrillic a
     "alice@[127.0.0.1]",  # IP literal
 ]
-
-
-def post(api, path, body):
-    return api.post(f"/auth/{path}", body, format="json")
-
-
-def code_in(message) -> str:
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django_redis_auth import signals
 from tests.google_fake import (
     google_settings,
 )
+from tests.helpers import error
 
 pytestmark = pytest.mark.django_db
 URL = "/auth/google/"
@@ -20,12 +21,6 @@ URL = "/auth/google/"
 
 def post(api, token):
     return api.post(URL, {"id_token": token}, format="json")
-
-
-def error(response, status, code):
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code, response.json()
-    return response.json()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from tests.google_fake import (
     SPA_REDIRECT,
     rsa_key,
 )
+from tests.helpers import error
 
 pytestmark = pytest.mark.django_db
 URL = "/auth/google/"
@@ -24,14 +25,6 @@ VERIFIER = "v" * 20 + "-verifier-of-the-spa-0123456789"
 
 def post(api, **body):
     return api.post(URL, body, format="json")
-
-
-def error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["detail"]
-    return body
 
 
 def test_id_token_creates_a_verified_user_without_password(api, google):

@@ -12,17 +12,9 @@ from redis.exceptions import ResponseError
 
 from django_redis_auth import outages, store
 from django_redis_auth.exceptions import AuthUnavailable
-from tests.helpers import package_settings
+from tests.helpers import Clock, package_settings
 
 pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -21,3 +21,12 @@ def test_logout_all_and_device_sign_out_after_script_flush(user, login, bearer, 
     redis_client.script_flush()
     assert client.post("/auth/logout/all/").status_code == 204
     assert client.get("/auth/me/").status_code == 401
+
+
+def test_shared_lua_is_pasted_once_where_libraries_include_each_other():
+    from django_redis_auth import store
+
+    for name in ("issue_code", "open_session", "rotate_refresh", "password_guard"):
+        source = store.script_source(name)
+        assert "--#include" not in source
+        assert source.count("local function outlive(") == 1

@@ -11,6 +11,10 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
   account (never the spelling typed).
 * **Nothing half-written.** Database changes and the Redis write they depend on run inside
   one transaction, Redis last; mail is handed to the sender only after that block.
+* **Addresses arrive canonical.** Every ``email`` argument is the canonical form
+  (:func:`~django_redis_auth.emails.canonical_email`, which the serializers' ``EmailField``
+  returns): it is made so once, at the edge, and used as given here. Python callers with a
+  typed address call ``canonical_email`` first.
 * **A code alone is never a sign-in.** The login code is bound (inside its HMAC) to the nonce
   of a signed challenge that only a correct password produces; authenticator and recovery
   codes are counted in that challenge (mfa/factors.py).
@@ -21,7 +25,6 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
 from __future__ import annotations
 
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +43,6 @@ from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import (
     EmailNotVerified,
     InvalidCode,
@@ -83,13 +85,6 @@ class Challenge:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _code_email(kind: str, to: str, code: str) -> AuthEmail:
-    """``to`` is the address stored on the account when there is one (``users.stored_email``),
-    never the spelling a request typed."""
-    minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes})
-
-
 def _password_fingerprint(user: Any, secret: str | bytes | None = None) -> str:
     """Changes whenever the password does, so a challenge dies with the password it proved.
     Keyed with ``secret`` (default ``SECRET_KEY``)."""
@@ -128,7 +123,6 @@ def signup(email: str, password: str, client: Client = _NOBODY) -> None:
     Raises ``PasswordInvalid`` (400), ``RateLimited`` (429) or ``AuthUnavailable`` (503,
     nothing created).
     """
-    email = normalize_email(email)
     _check_password_rules(password, users.provisional_user(email), "password")
     if users.has_unique_email():
         message = _signup_insert_first(email, password, client.ip)
@@ -165,7 +159,7 @@ def _signup_insert_first(email: str, password: str, ip: str | None) -> AuthEmail
             return _signup_existing(existing, email, password, ip, hashed=True)
         # Redis last: a refused or failed issue rolls the new row back.
         code = otp.issue_code(email, Purpose.EMAIL_VERIFICATION, client_ip=ip)
-    return _code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
+    return senders.code_email(EmailKind.EMAIL_VERIFICATION, email, code or "")
 
 
 def _signup_existing(
@@ -184,7 +178,6 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
 
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     # The user first: with the database down the request fails before the code is spent.
     user = users.find_by_email(email)
     if user is None or not users.is_active(user):
@@ -213,7 +206,6 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     real owner codes that verify the stranger's account.) ``UNVERIFIED_LOGIN = "reveal"``
     answers 403 ``email_not_verified`` instead.
     """
-    email = normalize_email(email)
     user = users.check_credentials(client.request, email, password)
     concealed = (
         user is not None
@@ -264,7 +256,7 @@ def start_login_challenge(
         code = otp.issue_code(
             users.canonical_email_of(user), Purpose.LOGIN, client_ip=client.ip, binding=nonce
         )
-        senders.send(_code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
+        senders.send(senders.code_email(EmailKind.LOGIN, users.stored_email(user), code or ""))
     payload = {
         "u": str(users.user_id_of(user)),
         "n": nonce,
@@ -340,7 +332,6 @@ def request_code(
     only counts against the client IP's cap. Every other case is a dry run of the same
     limits. Raises ``RateLimited`` (429) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     purpose = Purpose(purpose)
     binding = ""
     user = None
@@ -367,7 +358,7 @@ def request_code(
     )
     code = otp.issue_code(email, purpose, client_ip=client.ip, binding=binding, store_code=eligible)
     if code is not None and user is not None:
-        senders.send(_code_email(purpose, users.stored_email(user), code))
+        senders.send(senders.code_email(purpose, users.stored_email(user), code))
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -393,7 +384,6 @@ def confirm_password_reset(
     Raises ``PasswordInvalid`` (400 ``password_invalid``), ``InvalidCode`` /
     ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
     """
-    email = normalize_email(email)
     _check_password_rules(new_password, users.provisional_user(email), "new_password")
     user = users.find_by_email(email)
     otp.verify_code(email, Purpose.PASSWORD_RESET, code, consume=False, client_ip=client.ip)
@@ -403,9 +393,7 @@ def confirm_password_reset(
     with users.atomic():
         user.set_password(new_password)
         update_fields = ["password"]
-        if hasattr(user, "email_verified") and not user.email_verified:
-            user.email_verified = True
-            update_fields.append("email_verified")
+        update_fields += users.set_verified(user)
         # Inside the transaction, before the row is written: if Redis is down, nothing is.
         receivers.revoke_before_save(user, reason="password_reset")
         user.save(update_fields=update_fields)

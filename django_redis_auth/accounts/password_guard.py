@@ -48,7 +48,6 @@ from typing import Any
 
 from django_redis_auth import clients, keys, store
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import LoginThrottled
 from django_redis_auth.signals import login_throttled
 
@@ -91,14 +90,13 @@ def _args(mode: str, ok: bool) -> list[Any]:
 
 
 def attempt(email: str, client_ip: str | None, ok: bool) -> Verdict:
-    """Record one password check of ``email`` (any spelling; unknown addresses too) from
+    """Record one password check of ``email`` (canonical; unknown addresses too) from
     ``client_ip`` whose outcome was ``ok``, and return what the caller may do.
 
     Raises :class:`~.exceptions.LoginThrottled` (429 ``login_throttled`` + ``Retry-After``)
     when this address + client is inside its delay or the client IP is over its cap —
     whatever ``ok`` says; :class:`~.exceptions.AuthUnavailable` (503) if Redis is down.
     """
-    email = normalize_email(email)
     account_keys = [keys.login_failures(email, client_ip), keys.account_failures(email)]
     ip_key = keys.ip_limits(client_ip) if client_ip else None
     tripped: list[str] = []
@@ -156,7 +154,7 @@ def check_password(user: Any, password: str, client_ip: str | None) -> Verdict:
 
 
 def reset(email: str) -> None:
-    """Forget the address' consecutive failures: call it when a sign-in that needed the
+    """Forget the (canonical) address' consecutive failures: call it when a sign-in that needed the
     step-up code has passed (a right password alone does not reset a ceiling reached)."""
     with store.guard():
-        store.get_client().delete(keys.account_failures(normalize_email(email)))
+        store.get_client().delete(keys.account_failures(email))

@@ -11,6 +11,8 @@ Rules every operation keeps:
 * **Nothing half-written.** The database change and the Redis writes it depends on (the
   revocation, the caller's fresh pair) run in one transaction, Redis inside it: if Redis is
   down (503) the change rolls back. Mail and signals follow the commit.
+* **Addresses arrive canonical** (``new_email``: the serializers' ``EmailField`` made it so,
+  as in flows.py); the account's own address is ``users.canonical_email_of(user)``.
 * **Mail goes to stored addresses**: notices to the address on the account, the email-change
   code to the new address in its canonical form.
 """
@@ -18,7 +20,6 @@ Rules every operation keeps:
 from __future__ import annotations
 
 import enum
-import math
 from typing import Any
 
 from django.db import IntegrityError
@@ -30,7 +31,6 @@ from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import (
     EmailTaken,
     EmailUnchanged,
@@ -89,13 +89,6 @@ def _require_password(user: Any, password: str | None, client: Client, field: st
         raise WrongPassword(field)
 
 
-def _code_email(kind: str, to: str, code: str, **context: Any) -> AuthEmail:
-    minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
-    return AuthEmail(
-        to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes, **context}
-    )
-
-
 def _binding(user: Any) -> str:
     """Ties an account code to this user *and* its current address: a code stops working
     once the address changes, and is worthless to another account."""
@@ -106,7 +99,7 @@ def _send_code(user: Any, purpose: Purpose, client: Client) -> None:
     code = otp.issue_code(
         users.canonical_email_of(user), purpose, client_ip=client.ip, binding=_binding(user)
     )
-    senders.send(_code_email(EmailKind(purpose.value), users.stored_email(user), code or ""))
+    senders.send(senders.code_email(EmailKind(purpose.value), users.stored_email(user), code or ""))
 
 
 # --- password -------------------------------------------------------------------------------
@@ -222,7 +215,6 @@ def request_email_change(
     """
     user = _row(user)
     _require_password(user, password, client, "password")
-    new_email = normalize_email(new_email)
     if new_email == users.canonical_email_of(user):
         raise EmailUnchanged()
     free = users.find_by_email(new_email) is None
@@ -234,7 +226,7 @@ def request_email_change(
         store_code=free,
     )
     if code is not None:
-        senders.send(_code_email(EmailKind.EMAIL_CHANGE, new_email, code))
+        senders.send(senders.code_email(EmailKind.EMAIL_CHANGE, new_email, code))
     senders.send(
         AuthEmail(
             to=users.stored_email(user),
@@ -255,7 +247,6 @@ def confirm_email_change(
     account took the address after the code was sent), ``AuthUnavailable`` (503).
     """
     user = _row(user)
-    new_email = normalize_email(new_email)
     binding = _binding(user)
     otp.verify_code(
         new_email, Purpose.EMAIL_CHANGE, code, binding=binding, consume=False, client_ip=client.ip
@@ -265,10 +256,7 @@ def confirm_email_change(
         raise EmailTaken()
     old_email = users.stored_email(user)
     setattr(user, users.email_field(), new_email)
-    update_fields = [users.email_field()]
-    if hasattr(user, "email_verified"):
-        user.email_verified = True
-        update_fields.append("email_verified")
+    update_fields = [users.email_field(), *users.set_verified(user)]
     try:
         with users.atomic():
             user.save(update_fields=update_fields)

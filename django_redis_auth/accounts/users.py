@@ -53,7 +53,8 @@ def user_id_of(user: Any) -> Any:
 
 
 def find_by_email(email: str, *, lock: bool = False) -> Any | None:
-    """The one user whose address has the canonical form of ``email``, or ``None``.
+    """The one user whose address has the canonical form ``email`` (given canonical:
+    ``emails.canonical_email`` at the edge), or ``None``.
 
     Equality of canonical forms decides, never the database's case folding. Models that
     store the canonical form (``CANONICAL_EMAIL = True``, like ours) get one exact, indexed
@@ -65,7 +66,7 @@ def find_by_email(email: str, *, lock: bool = False) -> Any | None:
     """
     model = get_user_model()
     field = email_field()
-    canonical = normalize_email(email)
+    canonical = email
     manager = model._default_manager
     if getattr(model, "CANONICAL_EMAIL", False):
         rows = manager.select_for_update() if lock else manager
@@ -94,8 +95,11 @@ def stored_email(user: Any) -> str:
 
 
 def canonical_email_of(user: Any) -> str:
-    """The canonical form of the account's address: what its codes and limits are keyed by."""
-    return normalize_email(stored_email(user))
+    """The canonical form of the account's address: what its codes and limits are keyed by.
+    Models that store the canonical form (``CANONICAL_EMAIL = True``, like ours) give it as
+    stored; others (``auth.User`` keeps addresses as typed) are folded."""
+    stored = stored_email(user)
+    return stored if getattr(type(user), "CANONICAL_EMAIL", False) else normalize_email(stored)
 
 
 def check_credentials(request: HttpRequest | None, email: str, password: str) -> Any | None:
@@ -125,10 +129,20 @@ def is_verified(user: Any) -> bool:
     return bool(getattr(user, "email_verified", True))
 
 
-def mark_verified(user: Any) -> None:
+def set_verified(user: Any) -> list[str]:
+    """Mark the address verified on ``user`` (not saved); the fields to save: none when
+    the model has no ``email_verified`` or it was verified already."""
     if hasattr(user, "email_verified") and not user.email_verified:
         user.email_verified = True
-        user.save(update_fields=["email_verified"])
+        return ["email_verified"]
+    return []
+
+
+def mark_verified(user: Any) -> None:
+    """Mark the address verified and save that field (nothing when it was)."""
+    fields = set_verified(user)
+    if fields:
+        user.save(update_fields=fields)
 
 
 def second_factor_required(user: Any) -> bool:

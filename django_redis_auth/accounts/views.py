@@ -59,6 +59,7 @@ from django_redis_auth.serializers import (
     PasswordSerializer,
     TokenPairSerializer,
 )
+from django_redis_auth.tokens.issuing import TokenPair
 
 SIGNUP_ACCEPTED = _("If this address can be used, we sent it an email. Check your inbox.")
 
@@ -80,6 +81,17 @@ EMAIL_CHANGE_ACCEPTED = _(
 
 def _accepted(detail: object) -> Response:
     return Response({"detail": str(detail)}, status=status.HTTP_202_ACCEPTED)
+
+
+#: What a sign-in answers (login/, google/): a token pair, or a second-factor challenge.
+SIGN_IN_ANSWERS = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
+
+
+def sign_in_answer(result: TokenPair | flows.Challenge) -> Response:
+    """200 with the pair, or 202 with the challenge ``login/verify/`` finishes."""
+    if isinstance(result, flows.Challenge):
+        return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+    return Response(result.as_dict())
 
 
 class SignupView(PublicAPIView):
@@ -300,15 +312,12 @@ class LoginView(PublicAPIView):
     """Email + password → token pair, or a second-factor challenge (202)."""
 
     serializer_class = LoginSerializer
-    response_serializer_class = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
+    response_serializer_class = SIGN_IN_ANSWERS
     errors = (InvalidCredentials, EmailNotVerified, LoginThrottled, RateLimited, AuthUnavailable)
 
     def post(self, request: Request) -> Response:
         data = self.validated()
-        result = flows.login(data["email"], data["password"], client_of(request))
-        if isinstance(result, flows.Challenge):
-            return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
-        return Response(result.as_dict())
+        return sign_in_answer(flows.login(data["email"], data["password"], client_of(request)))
 
 
 class MeView(AuthenticatedAPIView):

@@ -6,6 +6,10 @@ Issue checks the resend cooldown and the hourly caps per address and per client 
 writing anything and replaces any previous code; verify counts the attempt and deletes on
 success or on the last allowed wrong guess, atomically. docs/otp.md gives the reasons for
 each rule, the round trips on Redis Cluster, and the key layout.
+
+Every ``email`` here is an address in its canonical form (``emails.canonical_email`` of a
+typed address, ``users.canonical_email_of(user)`` of an account's): codes and limits are
+keyed by the exact string, so two spellings of one mailbox must arrive as one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from django.conf import settings
 from django_redis_auth import clients, keys, store
 from django_redis_auth.codes.purposes import Purpose
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.emails import normalize_email
 from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
 from django_redis_auth.signals import code_failed, code_issued, code_verified
 
@@ -48,8 +51,9 @@ def hmac_key() -> bytes:
 
 
 def digest(email: str, purpose: str, code: str, binding: str = "") -> bytes:
-    """HMAC-SHA256 of purpose | email | binding | code, raw bytes (half the memory of hex)."""
-    message = _SEP.join((purpose, normalize_email(email), binding, code))
+    """HMAC-SHA256 of purpose | email (canonical) | binding | code, raw bytes (half the
+    memory of hex)."""
+    message = _SEP.join((purpose, email, binding, code))
     return hmac.new(hmac_key(), message.encode(), hashlib.sha256).digest()
 
 
@@ -89,7 +93,6 @@ def issue_code(
     cooldown or over an hourly cap, :class:`~.exceptions.AuthUnavailable` if Redis is down.
     """
     _check_purpose(purpose)
-    email = normalize_email(email)
     code = generate_code() if store_code else None
     ip_cap = int(auth_settings.HOURLY_CAP_PER_IP)
     redis_keys = [keys.code(email, purpose), keys.limits(email)]
@@ -205,7 +208,6 @@ def code_outcome(
     ``missing`` into one answer.
     """
     _check_purpose(purpose)
-    email = normalize_email(email)
     candidate = digest(email, purpose, clean_code(code), binding)
     guesses = int(auth_settings.CODE_GUESSES_PER_IP)
     ip_key = keys.ip_limits(client_ip) if client_ip and guesses > 0 else None

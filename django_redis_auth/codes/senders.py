@@ -36,6 +36,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -56,6 +57,7 @@ from django_redis_auth.codes.purposes import EmailKind
 
 __all__ = [
     "AuthEmail",
+    "code_email",
     "deliver",
     "render",
     "send",
@@ -340,6 +342,18 @@ def _at_exit() -> None:
             "(queue full), %(unsent)d unsent",
             counts,
         )
+
+
+def code_email(kind: str, to: str, code: str, **context: Any) -> AuthEmail:
+    """The email carrying ``code`` (and how many minutes it lasts). ``to`` is the address
+    stored on the account when there is one (``users.stored_email``), never the spelling a
+    request typed; ``context`` adds to what the template sees."""
+    from django_redis_auth.conf import auth_settings
+
+    minutes = max(1, math.ceil(int(auth_settings.CODE_TTL) / 60))
+    return AuthEmail(
+        to=to, kind=kind, context={"code": code, "code_ttl_minutes": minutes, **context}
+    )
 
 
 def send(message: AuthEmail) -> None:

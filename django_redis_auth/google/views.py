@@ -18,8 +18,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_redis_auth.accounts import flows
-from django_redis_auth.accounts.serializers import LoginChallengeSerializer
+from django_redis_auth.accounts.views import SIGN_IN_ANSWERS, sign_in_answer
 from django_redis_auth.api import BaseAPIView, PublicAPIView
 from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.clients import client_of
@@ -50,14 +49,13 @@ from django_redis_auth.google.serializers import (
     GoogleSignInSerializer,
     GoogleStartSerializer,
 )
-from django_redis_auth.serializers import TokenPairSerializer
 
 # Binds a started browser sign-in to the browser that started it (see social._take_state).
 BINDING_COOKIE = "dra_google"
 
 
 # What a Google sign-in can answer besides a token pair (schema declarations).
-SIGN_IN_SUCCESS = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
+SIGN_IN_SUCCESS = SIGN_IN_ANSWERS
 SIGN_IN_ERRORS = (
     ProviderNotConfigured,
     InvalidSocialToken,
@@ -75,12 +73,6 @@ SIGN_IN_ERRORS = (
     RateLimited,
     AuthUnavailable,
 )
-
-
-def _answer(result: Any) -> Response:
-    if isinstance(result, flows.Challenge):
-        return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
-    return Response(result.as_dict())
 
 
 class GoogleView(BaseAPIView):
@@ -112,10 +104,10 @@ class GoogleView(BaseAPIView):
         data = self.validated()
         client = client_of(request)
         if data.get("id_token"):
-            return _answer(social.sign_in_with_id_token(data["id_token"], client))
+            return sign_in_answer(social.sign_in_with_id_token(data["id_token"], client))
         if data.get("access_token"):
-            return _answer(social.sign_in_with_access_token(data["access_token"], client))
-        return _answer(
+            return sign_in_answer(social.sign_in_with_access_token(data["access_token"], client))
+        return sign_in_answer(
             social.sign_in_with_code(
                 data["code"], data["code_verifier"], data["redirect_uri"], client
             )
@@ -194,6 +186,7 @@ class GoogleExchangeView(PublicAPIView):
 
     def post(self, request: Request) -> Response:
         binding = request.COOKIES.get(BINDING_COOKIE)
-        response = _answer(social.exchange(self.validated()["code"], binding, client_of(request)))
+        result = social.exchange(self.validated()["code"], binding, client_of(request))
+        response = sign_in_answer(result)
         response.delete_cookie(BINDING_COOKIE, path=_binding_path(request), samesite="Lax")
         return response

@@ -31,7 +31,7 @@ end
 charge(KEYS[2], count_field, 1)
 if cooldown > 0 then
   redis.call('HSET', KEYS[2], cooldown_field, now + cooldown)
-  keep(KEYS[2], cooldown)
+  outlive(KEYS[2], cooldown)
 end
 if KEYS[3] then
   charge(KEYS[3], 'n', 1)

@@ -1,5 +1,5 @@
 -- Shared by issue_code.lua, cap_counter.lua, verify_code.lua and password_guard.lua
--- (store.py pastes it where a script says `--#include limits`).
+-- (store.py pastes it where a script says `include limits` after the Lua comment dashes).
 --
 -- A limits hash holds one address's (or one client IP's) rate-limit state in one key: a key
 -- costs more memory than a field. Each count is one field holding the counts of the last
@@ -58,12 +58,7 @@ local function wait_below(key, field, cap)
   return wait
 end
 
--- Keep `key` at least `ms` longer; never shorten what another field needs.
-local function keep(key, ms)
-  if redis.call('PTTL', key) < ms then
-    redis.call('PEXPIRE', key, ms)
-  end
-end
+--#include ttl
 
 -- Count one request in `field` (by = 1) or give the newest one back (by = -1).
 local function charge(key, field, by)
@@ -91,5 +86,5 @@ local function charge(key, field, by)
     parts[i] = item[1] .. ':' .. item[2]
   end
   redis.call('HSET', key, field, table.concat(parts, ' '))
-  keep(key, (list[#list][1] + SLICES) * SLICE_MS - now)
+  outlive(key, (list[#list][1] + SLICES) * SLICE_MS - now)
 end

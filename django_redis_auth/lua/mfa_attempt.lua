@@ -40,7 +40,7 @@ if action == 'settle' then
   if ARGV[8] ~= '0' then
     redis.call('HSET', scope, 'x', '1')
   end
-  keep(scope, scope_ms)
+  outlive(scope, scope_ms)
   if ip then
     charge(ip, 'g', -1)
   end
@@ -56,7 +56,7 @@ end
 
 local function count_wrong()
   local n = redis.call('HINCRBY', scope, 'n', 1)
-  keep(scope, scope_ms)
+  outlive(scope, scope_ms)
   return n
 end
 
@@ -84,7 +84,7 @@ if step ~= '' then
     redis.call('SET', used, step, 'PX', ARGV[6])
     if ARGV[8] ~= '0' then
       redis.call('HSET', scope, 'x', '1')
-      keep(scope, scope_ms)
+      outlive(scope, scope_ms)
     end
     return {'ok', 0}
   end

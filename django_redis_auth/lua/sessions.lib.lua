@@ -2,12 +2,7 @@
 -- `--#include sessions`): the epoch's and the session index's TTLs only grow, since they
 -- must outlive the newest family that depends on them.
 
--- Keep `key` alive at least `ms` longer; never shorten it.
-local function outlive(key, ms)
-  if redis.call('PTTL', key) < ms then
-    redis.call('PEXPIRE', key, ms)
-  end
-end
+--#include ttl
 
 -- List family `member` in the user's session index until `now + ttl` (scores are expiry
 -- times), dropping the members that have expired.
