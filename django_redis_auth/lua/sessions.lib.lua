@@ -1,5 +1,5 @@
 -- Shared by open_session.lua and rotate_refresh.lua (store.py pastes it where a script says
--- `--#include sessions`): the epoch's and the session index's TTLs only grow, since they
+-- `include sessions` after the comment dashes): the epoch's and the session index's TTLs only grow, since they
 -- must outlive the newest family that depends on them.
 
 --#include ttl
