@@ -70,7 +70,10 @@ def test_every_message_in_the_code_is_in_every_shipped_language(tmp_path):
     django_admin = Path(sys.executable).with_name("django-admin")
     args = [str(django_admin), "makemessages", "--no-obsolete", "--no-wrap"]
     args += [f"--locale={language}" for language in SHIPPED]
-    subprocess.run(args, cwd=copy, check=True, capture_output=True)
+    # The command loads this suite's settings (tests.settings): the repository must be on the
+    # path even where the package is installed from a wheel (tox).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE.parent), *sys.path])}
+    subprocess.run(args, cwd=copy, check=True, capture_output=True, env=env)
     for language in SHIPPED:
         fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
         missing = _msgids(fresh) - _msgids(_catalog(language))
