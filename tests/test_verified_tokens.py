@@ -133,12 +133,23 @@ def test_memo_is_bounded(user):
         assert verified_tokens.recall(tokens[2].encode()) is not None
 
 
-def test_tokens_with_mutable_claims_are_not_remembered(user):
+def test_tokens_with_nested_claims_are_not_remembered(user):
     raw = issue_token_pair(user).access.encode()
     token = AccessToken(raw)
-    token.payload["roles"] = ["admin"]
+    token.payload["roles"] = {"admin": True}
     verified_tokens.remember(raw, token)
     assert verified_tokens.recall(raw) is None
+
+
+def test_list_claims_come_back_as_fresh_lists(user):
+    """``amr`` is a list: it is remembered, and a view that changes its copy changes
+    nothing for the next request."""
+    raw = issue_token_pair(user).access.encode()
+    verified_tokens.remember(raw, AccessToken(raw))
+    first = verified_tokens.recall(raw)
+    assert first is not None and first["amr"] == ["pwd"]
+    first["amr"].append("mfa")
+    assert verified_tokens.recall(raw)["amr"] == ["pwd"]
 
 
 class CheckedAccessToken(AccessToken):

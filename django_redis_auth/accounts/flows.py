@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ from django_redis_auth.exceptions import (
 )
 from django_redis_auth.mfa import factors
 from django_redis_auth.tokens import issuing as tokens
+from django_redis_auth.tokens.claims import Amr
 
 __all__ = [
     "Challenge",
@@ -189,7 +191,7 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
         # Spent last, inside the transaction: if the save fails the code still works, and
         # of concurrent verifies only one gets past this line (the others roll back).
         otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code)
-    return tokens.issue_token_pair(user, client)
+    return tokens.issue_token_pair(user, client, amr=[Amr.OTP])
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -229,17 +231,26 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     methods = factors.second_step_methods(user, step_up=verdict.step_up)
     if methods:
         return second_step(user, client, methods)
-    return tokens.issue_token_pair(user, client)
+    return tokens.issue_token_pair(user, client, amr=[Amr.PASSWORD])
 
 
-def second_step(user: Any, client: Client, methods: list[str]) -> Challenge:
-    """The challenge of a user who passed the first step and has ``methods`` (from
-    ``factors.second_step_methods``): the emailed code goes out only when it is offered."""
-    return Challenge(start_login_challenge(user, client, methods=methods), tuple(methods))
+def second_step(
+    user: Any, client: Client, methods: list[str], *, first: Iterable[str] = (Amr.PASSWORD,)
+) -> Challenge:
+    """The challenge of a user who passed the first step (``first``: how, RFC 8176 values)
+    and has ``methods`` (from ``factors.second_step_methods``): the emailed code goes out
+    only when it is offered."""
+    return Challenge(
+        start_login_challenge(user, client, methods=methods, first=first), tuple(methods)
+    )
 
 
 def start_login_challenge(
-    user: Any, client: Client = _NOBODY, *, methods: list[str] | None = None
+    user: Any,
+    client: Client = _NOBODY,
+    *,
+    methods: list[str] | None = None,
+    first: Iterable[str] = (Amr.PASSWORD,),
 ) -> str:
     """Mail a ``login`` code to a user who just gave the right password (unless ``methods``
     leaves the emailed code out); return the challenge.
@@ -261,12 +272,15 @@ def start_login_challenge(
         "u": str(users.user_id_of(user)),
         "n": nonce,
         "p": _password_fingerprint(user),
+        # How the first step was passed, for the pair's ``amr``; signed with the rest.
+        "a": list(first),
     }
     return signing.dumps(payload, salt=CHALLENGE_SALT, compress=False)
 
 
-def _challenge_user(challenge: str) -> tuple[Any, str] | None:
-    """(user, nonce) of a valid, unexpired challenge whose password is still current."""
+def _challenge_user(challenge: str) -> tuple[Any, str, list[str]] | None:
+    """(user, nonce, first step's amr) of a valid, unexpired challenge whose password is
+    still current."""
     try:
         data = signing.loads(challenge, salt=CHALLENGE_SALT, max_age=int(auth_settings.CODE_TTL))
     except signing.BadSignature:
@@ -278,7 +292,10 @@ def _challenge_user(challenge: str) -> tuple[Any, str] | None:
         return None
     if not _fingerprint_matches(data["p"], user):
         return None
-    return user, data["n"]
+    first = data.get("a", [Amr.PASSWORD])
+    if not isinstance(first, list) or not all(isinstance(a, str) for a in first):
+        return None
+    return user, data["n"], first
 
 
 def verify_login(
@@ -295,7 +312,8 @@ def verify_login(
     found = _challenge_user(challenge)
     if found is None:
         raise InvalidCode()
-    user, nonce = found
+    user, nonce, first = found
+    amr = [*first, Amr.OTP, Amr.MULTI_FACTOR]
     if method is None or method == factors.EMAIL:
         offered = factors.second_step_methods(user, step_up=True)
         method = method or offered[0]
@@ -306,13 +324,13 @@ def verify_login(
             users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
         )
         password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
-        return tokens.issue_token_pair(user, client)
+        return tokens.issue_token_pair(user, client, amr=amr)
     # One transaction: a recovery code is spent only if the pair is issued.
     with users.atomic():
         factors.verify(
             user, method, code, scope=nonce, scope_ttl=int(auth_settings.CODE_TTL), client=client
         )
-        pair = tokens.issue_token_pair(user, client)
+        pair = tokens.issue_token_pair(user, client, amr=amr)
     password_guard.reset(users.canonical_email_of(user))
     return pair
 
@@ -348,7 +366,7 @@ def request_code(
             # an authenticator app the emailed code is never offered: none is sent.)
             otp.charge_client_ip(client.ip)
             return
-        user, binding = found
+        user, binding, _first = found
     else:
         user = users.find_by_email(email)
     eligible = (

@@ -59,6 +59,7 @@ from django_redis_auth.exceptions import (
 from django_redis_auth.google.pipeline import DEFAULT_PIPELINE
 from django_redis_auth.mfa import factors
 from django_redis_auth.tokens import issuing as tokens
+from django_redis_auth.tokens.claims import Amr
 
 __all__ = [
     "DEFAULT_PIPELINE",
@@ -156,8 +157,8 @@ def _finish(user: Any, client: Client) -> SignIn:
     found = factors.of(user)
     methods = factors.second_step_methods(user, found=found)
     if methods and (found.strong or not auth_settings.GOOGLE_SATISFIES_SECOND_FACTOR):
-        return flows.second_step(user, client, methods)
-    return tokens.issue_token_pair(user, client)
+        return flows.second_step(user, client, methods, first=[Amr.GOOGLE])
+    return tokens.issue_token_pair(user, client, amr=[Amr.GOOGLE])
 
 
 # --- API sign-in (mobile, Google Identity Services, SPA) ----------------------------------------

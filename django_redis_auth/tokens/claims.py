@@ -14,10 +14,37 @@ from rest_framework_simplejwt.tokens import Token
 
 from django_redis_auth.exceptions import InvalidToken
 
-__all__ = ["EPOCH_CLAIM", "FAMILY_CLAIM", "Claims", "accepted_until", "of"]
+__all__ = [
+    "AMR_CLAIM",
+    "AUTH_TIME_CLAIM",
+    "EPOCH_CLAIM",
+    "FAMILY_CLAIM",
+    "Amr",
+    "Claims",
+    "accepted_until",
+    "amr_of",
+    "auth_time_of",
+    "of",
+]
 
 EPOCH_CLAIM = "epoch"
 FAMILY_CLAIM = "fam"
+# OpenID Connect's names: when the user last proved who they are (epoch seconds) and how
+# (RFC 8176 values). Set when a session opens, copied to every refreshed token.
+AUTH_TIME_CLAIM = "auth_time"
+AMR_CLAIM = "amr"
+
+
+class Amr:
+    """RFC 8176 authentication method references, plus ``google`` (a federated sign-in)."""
+
+    PASSWORD = "pwd"
+    OTP = "otp"  # a one-time code: authenticator app, recovery code, emailed code
+    HARDWARE_KEY = "hwk"  # a passkey bound to its device
+    SOFTWARE_KEY = "swk"  # a synced passkey
+    USER_PRESENCE = "user"  # user verification on the authenticator (PIN, biometrics)
+    MULTI_FACTOR = "mfa"  # two factors passed
+    GOOGLE = "google"
 
 
 class Claims(NamedTuple):
@@ -49,3 +76,17 @@ def accepted_until(token: Token) -> float:
     of the backend that validates it (``SIMPLE_JWT["LEEWAY"]``). A revocation record must
     live at least that long, and a remembered signature check no longer."""
     return float(token["exp"]) + token.get_token_backend().get_leeway().total_seconds()
+
+
+def auth_time_of(token: Token) -> int | None:
+    """When the token's session last proved who its user is; ``None`` for a token minted
+    before this claim existed."""
+    value = token.get(AUTH_TIME_CLAIM)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def amr_of(token: Token) -> tuple[str, ...]:
+    value = token.get(AMR_CLAIM)
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value)

@@ -7,6 +7,7 @@ state (see ``revocation``) before it leaves the server.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,10 +46,21 @@ def _pair(refresh: RefreshToken) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def issue_token_pair(user: Any, client: Client | None = None) -> TokenPair:
+def issue_token_pair(
+    user: Any,
+    client: Client | None = None,
+    *,
+    amr: Iterable[str] = (claims.Amr.PASSWORD,),
+    auth_time: int | None = None,
+) -> TokenPair:
     """A new access/refresh pair for a user who just proved who they are: a new session
-    family (a new "device"). ``client`` describes the device that signed in."""
+    family (a new "device"). ``client`` describes the device that signed in; ``amr`` how the
+    user proved it (RFC 8176 values, :class:`.claims.Amr`) and ``auth_time`` when (default:
+    now). Both claims are copied to every token the session refreshes into, so a permission
+    can ask how long ago, and how, the person behind a token last showed up."""
     refresh = RefreshToken.for_user(user)
+    refresh[claims.AUTH_TIME_CLAIM] = int(time.time()) if auth_time is None else int(auth_time)
+    refresh[claims.AMR_CLAIM] = list(dict.fromkeys(amr))
     epoch, family = revocation.open_session(
         users.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"]), client
     )

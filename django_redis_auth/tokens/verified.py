@@ -20,8 +20,9 @@ Why it is safe:
 * only simplejwt's own checks are replayed: a token class that overrides them or its
   backend, a backend other than simplejwt's own, or keys fetched from a ``JWK_URL`` (which
   can be withdrawn) are never remembered;
-* tokens whose claims hold mutable values are not remembered, and every use gets its own
-  token object and payload dict, so a view cannot change what the next request sees;
+* tokens whose claims hold values other than scalars and lists of scalars (``amr``) are
+  not remembered; lists are kept as tuples and every use gets its own token object,
+  payload dict and lists, so a view cannot change what the next request sees;
 * at most ``VERIFIED_TOKEN_MEMO`` tokens per process, of at most 2 KB each (oldest dropped
   first); ``0`` turns the memo off.
 """
@@ -56,7 +57,7 @@ def recall(raw: bytes | str) -> Token | None:
     entry = _memo.get(raw)
     if entry is None:
         return None
-    token_class, payload, accepted_until = entry
+    token_class, payload, lists, accepted_until = entry
     if time.time() >= accepted_until:
         _memo.discard(raw)
         return None
@@ -64,6 +65,8 @@ def recall(raw: bytes | str) -> Token | None:
     token.token = raw
     token.current_time = aware_utcnow()
     token.payload = dict(payload)
+    for name in lists:
+        token.payload[name] = list(payload[name])
     return token
 
 
@@ -77,13 +80,18 @@ def remember(raw: bytes | str, token: Token) -> None:
         return
     if token_validation.plain_backend(type(token), token) is None:
         return
-    payload = token.payload
-    if not all(isinstance(value, _SCALARS) for value in payload.values()):
-        return
+    payload = dict(token.payload)
+    lists = []
+    for name, value in payload.items():
+        if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+            payload[name] = tuple(value)
+            lists.append(name)
+        elif not isinstance(value, _SCALARS):
+            return
     exp = payload.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
         return
-    _memo.put(raw, (type(token), dict(payload), claims.accepted_until(token) - _MARGIN))
+    _memo.put(raw, (type(token), payload, tuple(lists), claims.accepted_until(token) - _MARGIN))
 
 
 def clear() -> None:
