@@ -45,14 +45,15 @@ def test_authenticator_second_step_says_mfa(user):
     assert claims_of(response.json()["access"])["amr"] == ["pwd", "otp", "mfa"]
 
 
-def test_emailed_second_step_says_otp_too(api, twofa_user, password):
+def test_emailed_second_step_is_never_mfa(api, twofa_user, password):
+    """An inbox is not an authenticator: the email step-up adds ``otp``, never ``mfa``."""
     start = api.post(
         "/auth/login/", {"email": "alice@example.com", "password": password}, format="json"
     )
     assert start.status_code == 202
     response = verify(start.json()["challenge"], code_in(mail.outbox[-1]), "email")
     assert response.status_code == 200, response.content
-    assert claims_of(response.json()["refresh"])["amr"] == ["pwd", "otp", "mfa"]
+    assert claims_of(response.json()["refresh"])["amr"] == ["pwd", "otp"]
 
 
 def test_email_verification_sign_in_says_otp(api, make_user):
@@ -73,3 +74,10 @@ def test_google_sign_in_says_google(api, google):
     response = api.post("/auth/google/", {"id_token": google.id_token()}, format="json")
     assert response.status_code == 200, response.content
     assert claims_of(response.json()["access"])["amr"] == ["google"]
+
+
+def test_recovery_code_second_step_says_mfa(user):
+    codes = enrol()["recovery_codes"]
+    response = verify(challenge()["challenge"], codes[0], "recovery_code")
+    assert response.status_code == 200, response.content
+    assert claims_of(response.json()["access"])["amr"] == ["pwd", "otp", "mfa"]

@@ -313,7 +313,9 @@ def verify_login(
     if found is None:
         raise InvalidCode()
     user, nonce, first = found
-    amr = [*first, Amr.OTP, Amr.MULTI_FACTOR]
+    # The emailed code is a step-up, not a second factor (an inbox is no authenticator,
+    # NIST SP 800-63B): it never makes the session ``mfa``.
+    amr = [*first, Amr.OTP]
     if method is None or method == factors.EMAIL:
         offered = factors.second_step_methods(user, step_up=True)
         method = method or offered[0]
@@ -324,13 +326,13 @@ def verify_login(
             users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
         )
         password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
-        return tokens.issue_token_pair(user, client, amr=amr)
+        return tokens.issue_token_pair(user, client, amr=amr)  # no mfa: see above
     # One transaction: a recovery code is spent only if the pair is issued.
     with users.atomic():
         factors.verify(
             user, method, code, scope=nonce, scope_ttl=int(auth_settings.CODE_TTL), client=client
         )
-        pair = tokens.issue_token_pair(user, client, amr=amr)
+        pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR])
     password_guard.reset(users.canonical_email_of(user))
     return pair
 
