@@ -156,6 +156,9 @@ DEFAULTS: dict[str, Any] = {
     # Wrong authenticator codes per account over the sliding hour, then 429 totp_throttled
     # (recovery codes still work: they are not counted here). 0 = no limit.
     "TOTP_FAILURES_PER_HOUR": 10,
+    # Seconds a sign-in or a reauth/ counts as recent: changing how the user signs in
+    # (2fa/, passkeys, Google unlink) needs one within this window (docs/mfa.md).
+    "REAUTH_WINDOW": 300,
     # Other services (docs/other-services.md). Public keys that still verify tokens besides
     # SIMPLE_JWT["VERIFYING_KEY"] (key rotation: the previous keys, until their last token
     # expires): PEM strings, or dicts {"key": PEM, "algorithm": ..., "kid": ...}. Needs an
@@ -201,6 +204,7 @@ RANGES = {
     "TOTP_SETUP_TTL": (60, 3600),
     "MFA_ATTEMPTS_PER_CHALLENGE": (1, 100),
     "TOTP_FAILURES_PER_HOUR": (0, 100000),
+    "REAUTH_WINDOW": (30, 86400),
     "JWKS_MAX_AGE": (0, 86400),
     "INTROSPECTION_RATE_LIMIT": (0, 10**9),
     "INTROSPECTION_RATE_WINDOW": (1, 86400),

@@ -232,6 +232,12 @@ def mfa_attempts(user_id: object, scope: str) -> str:
     return f"{user_tag(user_id)}:mfa:try:{_digest('mfa_scope', scope)}"
 
 
+def reauth_mark(user_id: object, family: str) -> str:
+    """That one session (token family) of the user passed ``reauth/``: when and how, for
+    ``REAUTH_WINDOW``."""
+    return f"{user_tag(user_id)}:reauth:{family}"
+
+
 def introspection_client(client_id: str) -> str:
     """The request counter of one token/introspect/ client (its rate limit), by keyed
     digest of its id."""

@@ -8,6 +8,7 @@ __all__ = [
     "code_issued",
     "code_verified",
     "email_changed",
+    "factor_changed",
     "login_throttled",
     "password_changed",
     "second_factor_changed",
@@ -38,6 +39,11 @@ second_factor_changed = Signal()
 email_changed = Signal()
 session_revoked = Signal()
 account_deleted = Signal()
+
+# How the user signs in changed (mfa/changes.py). kwargs: user, change ("totp_enabled",
+# "totp_disabled", "recovery_codes_regenerated", "passkey_added", "passkey_removed",
+# "factors_reset").
+factor_changed = Signal()
 
 # Google sign-in (social.py). kwargs: user, provider ("google-oauth2").
 # social_sign_in adds created (a new account) and linked (an existing account was linked to

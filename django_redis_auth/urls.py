@@ -42,6 +42,7 @@ urlpatterns = [
     path("2fa/totp/confirm/", mfa.TOTPConfirmView.as_view(), name="2fa-totp-confirm"),
     path("2fa/totp/disable/", mfa.TOTPDisableView.as_view(), name="2fa-totp-disable"),
     path("2fa/recovery-codes/", mfa.RecoveryCodesView.as_view(), name="2fa-recovery-codes"),
+    path("reauth/", mfa.ReauthView.as_view(), name="reauth"),
     path("sessions/", tokens.DeviceListView.as_view(), name="sessions"),
     path(
         "sessions/revoke-others/",

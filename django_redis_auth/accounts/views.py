@@ -53,6 +53,7 @@ from django_redis_auth.exceptions import (
     TOTPThrottled,
     WrongPassword,
 )
+from django_redis_auth.mfa import reauth
 from django_redis_auth.serializers import (
     CodeSerializer,
     DetailSerializer,
@@ -210,9 +211,16 @@ class SecondFactorEnableView(AuthenticatedAPIView):
     serializer_class = None
     response_serializer_class = DetailSerializer
     success_status = 202
-    errors = (SecondFactorUnavailable, SecondFactorAlreadyOn, RateLimited, AuthUnavailable)
+    errors = (
+        SecondFactorUnavailable,
+        SecondFactorAlreadyOn,
+        *reauth.ERRORS,
+        RateLimited,
+        AuthUnavailable,
+    )
 
     def post(self, request: Request) -> Response:
+        reauth.require_recent_authentication(request)
         account.request_second_factor(request.user, client_of(request))
         return _accepted(CODE_SENT)
 

@@ -20,6 +20,7 @@ class Purpose(StrEnum):
     SECOND_FACTOR = "second_factor"  # confirms turning the emailed second factor on
     EMAIL_CHANGE = "email_change"  # sent to the new address
     ACCOUNT_DELETE = "account_delete"  # for accounts without a usable password
+    REAUTH = "reauth"  # reauth/ of an account with neither a password nor an authenticator
 
     @property
     def tag(self) -> str:
@@ -44,6 +45,7 @@ _TAGS = {
     Purpose.SECOND_FACTOR: "s",
     Purpose.EMAIL_CHANGE: "c",
     Purpose.ACCOUNT_DELETE: "d",
+    Purpose.REAUTH: "u",
 }
 _BUDGETS = {
     Purpose.EMAIL_VERIFICATION: "o",
@@ -52,6 +54,7 @@ _BUDGETS = {
     Purpose.SECOND_FACTOR: "a",
     Purpose.EMAIL_CHANGE: "c",
     Purpose.ACCOUNT_DELETE: "a",
+    Purpose.REAUTH: "a",
 }
 
 # Purposes a client may ask ``otp/`` to (re)send.
@@ -67,9 +70,11 @@ class EmailKind(StrEnum):
     SECOND_FACTOR = "second_factor"
     EMAIL_CHANGE = "email_change"
     ACCOUNT_DELETE = "account_delete"
+    REAUTH = "reauth"
     SIGNUP_EXISTS = "signup_exists"  # someone tried to sign up with your address
     PASSWORD_CHANGED = "password_changed"  # your password was changed
     SECOND_FACTOR_DISABLED = "second_factor_disabled"  # the emailed second factor is off
     EMAIL_CHANGE_REQUESTED = "email_change_requested"  # to the old address: a change began
     EMAIL_CHANGED = "email_changed"  # to the old address: the account moved to another
     ACCOUNT_DELETED = "account_deleted"  # your account was deleted
+    FACTOR_CHANGED = "factor_changed"  # an authenticator, recovery codes or a passkey changed

@@ -89,7 +89,9 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc.detail, dict) and "code" in exc.detail:
         # simplejwt's errors carry their code beside the detail (whose own code is generic).
         code = str(exc.detail["code"])
-    return {"detail": str(detail), "code": code}
+    # What a client needs to act on the error (reauthentication_required's ``methods``).
+    extra = getattr(exc, "extra_body", None) or {}
+    return {"detail": str(detail), "code": code, **extra}
 
 
 def detail_and_code(exc: exceptions.APIException) -> tuple[str, str]:

@@ -25,6 +25,7 @@ MODULES = (
     "django_redis_auth.exceptions.google",
     "django_redis_auth.mfa.exceptions",
     "django_redis_auth.fleet.exceptions",
+    "django_redis_auth.permissions",
 )
 
 

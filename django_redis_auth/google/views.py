@@ -49,6 +49,7 @@ from django_redis_auth.google.serializers import (
     GoogleSignInSerializer,
     GoogleStartSerializer,
 )
+from django_redis_auth.mfa import reauth
 
 # Binds a started browser sign-in to the browser that started it (see social._take_state).
 BINDING_COOKIE = "dra_google"
@@ -84,7 +85,13 @@ class GoogleView(BaseAPIView):
     errors = (*SIGN_IN_ERRORS, RedirectNotAllowed)
     delete_response_serializer_class = None
     delete_success_status = 204
-    delete_errors = (ProviderNotConfigured, NotLinked, LastSignInMethod, AuthUnavailable)
+    delete_errors = (
+        ProviderNotConfigured,
+        NotLinked,
+        LastSignInMethod,
+        *reauth.ERRORS,
+        AuthUnavailable,
+    )
 
     def get_authenticators(self) -> list[Any]:
         # Signing in needs no (and must not be blocked by a stale) bearer token.
@@ -114,6 +121,7 @@ class GoogleView(BaseAPIView):
         )
 
     def delete(self, request: Request) -> Response:
+        reauth.require_recent_authentication(request)
         social.unlink(request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

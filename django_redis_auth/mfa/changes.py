@@ -1,26 +1,78 @@
-"""What every factor change does: a notice to the account's address, every other session
-ended, and a fresh pair for the caller.
+"""What every change to how a user signs in does (an authenticator on or off, new recovery
+codes, a passkey added or removed, support resetting the factors).
 
-PLACEHOLDER written by the wt-mfa-core branch so its flows can call the agreed name; the
-wt-mfa-reauth branch owns this module and replaces it (the notice mail, ending only the
-*other* sessions, trusted devices dropped).
+Whoever changed it may be the owner or someone holding the owner's session, so:
+
+* a notice goes to the account's address (the owner learns of it either way);
+* every session of the user ends, so a device that signed in before the change (maybe the
+  thief's) has to sign in again under the new rules;
+* the caller gets a fresh pair in the same step, so the device that made the change stays
+  signed in. Its ``auth_time`` / ``amr`` are those of the caller's latest proof (its sign-in,
+  or its ``reauth/``): a factor change is not itself a sign-in.
+
+The mail is handed over once the surrounding transaction commits, so a change rolled back
+(Redis down while revoking) mails nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django_redis_auth.clients import Client
-from django_redis_auth.tokens import issuing, revocation
+from django.db import transaction
 
-__all__ = ["factor_changed"]
+from django_redis_auth import signals
+from django_redis_auth.accounts import users
+from django_redis_auth.clients import Client
+from django_redis_auth.codes import senders
+from django_redis_auth.codes.purposes import EmailKind
+from django_redis_auth.codes.senders import AuthEmail
+from django_redis_auth.tokens import claims, issuing, revocation
+
+__all__ = ["KINDS", "factor_changed", "notify"]
+
+#: The changes, as the notice, the signal and the revocation ``reason`` name them.
+KINDS = (
+    "totp_enabled",
+    "totp_disabled",
+    "recovery_codes_regenerated",
+    "passkey_added",
+    "passkey_removed",
+    "factors_reset",
+)
+
+
+def notify(user: Any, kind: str) -> None:
+    """Mail the factor-change notice (after the transaction commits) and send the
+    ``factor_changed`` signal."""
+    message = AuthEmail(
+        to=users.stored_email(user), kind=EmailKind.FACTOR_CHANGED, context={"change": kind}
+    )
+    transaction.on_commit(lambda: senders.send(message))
+    signals.factor_changed.send(__name__, user=user, change=kind)
+
+
+def _latest_proof(current_session: Any) -> tuple[int | None, tuple[str, ...]]:
+    if current_session is None:
+        return None, (claims.Amr.PASSWORD,)
+    from django_redis_auth.mfa import reauth  # (reauth imports factors, which imports us)
+
+    proof = reauth.proof_of(current_session)
+    if proof is not None:
+        return proof.at, proof.amr or claims.amr_of(current_session)
+    return claims.auth_time_of(current_session), claims.amr_of(current_session)
 
 
 def factor_changed(
     user: Any, *, client: Client | None, current_session: Any, kind: str
 ) -> issuing.TokenPair:
-    """``kind`` names the change (``totp_enabled``, ``totp_disabled``,
-    ``recovery_codes_regenerated``); ``current_session`` is the caller's access token.
-    Placeholder: ends every session of the user and returns a fresh pair."""
+    """``kind`` is one of :data:`KINDS`; ``current_session`` the caller's access token.
+    Call it inside the transaction that makes the change: Redis down raises
+    ``AuthUnavailable`` and the change rolls back. (A change no session asked for, such as
+    the admin's reset, calls ``revocation.revoke_user`` and :func:`notify` itself.)"""
+    auth_time, amr = _latest_proof(current_session)
     revocation.revoke_user(user, reason=kind)
-    return issuing.issue_token_pair(user, client)
+    pair = issuing.issue_token_pair(
+        user, client, amr=amr or (claims.Amr.PASSWORD,), auth_time=auth_time
+    )
+    notify(user, kind)
+    return pair

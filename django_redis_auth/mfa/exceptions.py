@@ -65,6 +65,19 @@ class FactorRequired(exceptions.APIException):
     default_code = "factor_required"
 
 
+class ReauthenticationRequired(exceptions.PermissionDenied):
+    """A change to how the user signs in, without a sign-in or ``reauth/`` within
+    ``REAUTH_WINDOW``: a stolen access token alone must not be enough to lock the owner out
+    or add the thief's own factor. ``methods`` says what ``reauth/`` takes from this user."""
+
+    default_detail = _("Confirm it is you first: sign in again or use reauth/.")
+    default_code = "reauthentication_required"
+
+    def __init__(self, methods: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.extra_body = {"methods": list(methods)}
+
+
 DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     MethodNotAvailable: "The account has no factor for this `method`, or it has an "
     "authenticator app and `method` is `email` (not offered then).",
@@ -76,4 +89,7 @@ DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     TOTPSetupExpired: "No pending authenticator setup (expired, confirmed, or destroyed by "
     "wrong codes): call `2fa/totp/setup/` again.",
     FactorRequired: "Recovery codes need an enrolled factor (an authenticator app) first.",
+    ReauthenticationRequired: "This change needs a sign-in or `reauth/` within "
+    "`REAUTH_WINDOW`; `methods` lists what `reauth/` accepts from this user (`password`, "
+    "`totp`, `recovery_code`, `passkey`, `email`).",
 }

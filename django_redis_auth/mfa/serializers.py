@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from django_redis_auth.serializers import CodeField, PasswordField
+
 
 class FactorsSerializer(serializers.Serializer):
     """``GET 2fa/``: the user's factors and how many recovery codes are left."""
@@ -29,3 +31,23 @@ class RecoveryCodesPairSerializer(serializers.Serializer):
     recovery_codes = serializers.ListField(child=serializers.CharField())
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class ReauthSerializer(serializers.Serializer):
+    """``reauth/``: one proof — a password, a code of ``method``, or a passkey ``credential``
+    (``method: "email"`` without a code mails one)."""
+
+    method = serializers.ChoiceField(
+        choices=["password", "totp", "recovery_code", "email", "passkey"], required=False
+    )
+    password = PasswordField(required=False, allow_blank=False)
+    code = CodeField(required=False)
+    credential = serializers.JSONField(
+        required=False, help_text="A passkey assertion: the browser's `credential.toJSON()`."
+    )
+
+
+class ReauthenticatedSerializer(serializers.Serializer):
+    reauthenticated_until = serializers.IntegerField(
+        help_text="Unix seconds until which this session counts as recently authenticated."
+    )

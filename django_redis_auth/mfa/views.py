@@ -7,37 +7,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import AuthenticationFailed
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_redis_auth.accounts import users, users_cache
 from django_redis_auth.api import AuthenticatedAPIView
 from django_redis_auth.clients import client_of
-from django_redis_auth.exceptions import AuthUnavailable, InvalidCode, TooManyAttempts
+from django_redis_auth.exceptions import (
+    AuthUnavailable,
+    InvalidCode,
+    LoginThrottled,
+    RateLimited,
+    TooManyAttempts,
+    UserInactive,
+    WrongPassword,
+)
 from django_redis_auth.mfa import factors, reauth, recovery, totp
 from django_redis_auth.mfa.exceptions import (
     FactorRequired,
+    MethodNotAvailable,
     TOTPAlreadyEnabled,
     TOTPNotEnabled,
     TOTPSetupExpired,
+    TOTPThrottled,
 )
 from django_redis_auth.mfa.serializers import (
     FactorsSerializer,
+    ReauthenticatedSerializer,
+    ReauthSerializer,
     RecoveryCodesPairSerializer,
     TOTPSetupSerializer,
 )
-from django_redis_auth.serializers import CodeSerializer, TokenPairSerializer
+from django_redis_auth.serializers import CodeSerializer, DetailSerializer, TokenPairSerializer
 
 #: What the sensitive endpoints below may answer besides their own errors.
-REAUTH_ERRORS: tuple[type[Exception], ...] = tuple(getattr(reauth, "ERRORS", ()))
+REAUTH_ERRORS: tuple[type[Exception], ...] = reauth.ERRORS
+REAUTH_CODE_SENT = _("We sent a code to your address. Enter it to confirm it is you.")
 
 
 def _row(request: Request) -> Any:
     """The caller's current row (``request.user`` is the cached snapshot)."""
     row = users_cache.load_from_db(users.user_id_of(request.user))
     if row is None or not users.is_active(row):
-        raise AuthenticationFailed(code="user_inactive")
+        raise UserInactive()
     return row
 
 
@@ -106,3 +120,36 @@ class RecoveryCodesView(AuthenticatedAPIView):
             _row(request), client=client_of(request), current_session=request.auth
         )
         return Response({"recovery_codes": codes, **pair.as_dict()})
+
+
+class ReauthView(AuthenticatedAPIView):
+    """password, or code (+ method), or credential → this session counts as recently
+    authenticated for ``REAUTH_WINDOW``. ``method: "email"`` without a code mails one (202)."""
+
+    serializer_class = ReauthSerializer
+    response_serializer_class = {200: ReauthenticatedSerializer, 202: DetailSerializer}
+    errors = (
+        MethodNotAvailable,
+        WrongPassword,
+        InvalidCode,
+        TooManyAttempts,
+        TOTPThrottled,
+        LoginThrottled,
+        RateLimited,
+        AuthUnavailable,
+    )
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        until = reauth.reauthenticate(
+            request,
+            _row(request),
+            client_of(request),
+            method=data.get("method"),
+            password=data.get("password"),
+            code=data.get("code"),
+            credential=data.get("credential"),
+        )
+        if until is None:
+            return Response({"detail": str(REAUTH_CODE_SENT)}, status=status.HTTP_202_ACCEPTED)
+        return Response({"reauthenticated_until": until})
