@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from django_redis_auth.mfa.admin import FactorsAdminMixin
 from django_redis_auth.models import User
 from django_redis_auth.tokens.admin import SessionsAdminMixin
 
@@ -43,7 +44,7 @@ def _social_inlines() -> tuple[type, ...]:
     return (SocialAuthInline,)
 
 
-class UserAdmin(SessionsAdminMixin, DjangoUserAdmin):
+class UserAdmin(FactorsAdminMixin, SessionsAdminMixin, DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     list_display = (

@@ -159,6 +159,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a sign-in or a reauth/ counts as recent: changing how the user signs in
     # (2fa/, passkeys, Google unlink) needs one within this window (docs/mfa.md).
     "REAUTH_WINDOW": 300,
+    # "Trust this device" (mfa/trust.py): days a device that passed the second step may
+    # skip it (login/verify/ with trust_device). 0 = off.
+    "MFA_TRUST_DAYS": 0,
+    "MFA_TRUST_MAX_DEVICES": 10,  # trusted devices per user; the oldest go first
     # Other services (docs/other-services.md). Public keys that still verify tokens besides
     # SIMPLE_JWT["VERIFYING_KEY"] (key rotation: the previous keys, until their last token
     # expires): PEM strings, or dicts {"key": PEM, "algorithm": ..., "kid": ...}. Needs an
@@ -205,6 +209,8 @@ RANGES = {
     "MFA_ATTEMPTS_PER_CHALLENGE": (1, 100),
     "TOTP_FAILURES_PER_HOUR": (0, 100000),
     "REAUTH_WINDOW": (30, 86400),
+    "MFA_TRUST_DAYS": (0, 365),
+    "MFA_TRUST_MAX_DEVICES": (1, 100),
     "JWKS_MAX_AGE": (0, 86400),
     "INTROSPECTION_RATE_LIMIT": (0, 10**9),
     "INTROSPECTION_RATE_WINDOW": (1, 86400),

@@ -238,6 +238,16 @@ def reauth_mark(user_id: object, family: str) -> str:
     return f"{user_tag(user_id)}:reauth:{family}"
 
 
+def trusted_devices(user_id: object) -> str:
+    """The user's trusted devices (mfa/trust.py): digest of each device token → expiry."""
+    return f"{user_tag(user_id)}:trust"
+
+
+def device_token_digest(user_id: object, token: str) -> str:
+    """The keyed digest a device token is stored under (never the token)."""
+    return _digest("device_token", f"{user_id}:{token}")
+
+
 def introspection_client(client_id: str) -> str:
     """The request counter of one token/introspect/ client (its rate limit), by keyed
     digest of its id."""

@@ -79,3 +79,35 @@ def test_sign_out_everywhere_action(client, make_user, login, bearer):
     for pair in (bob, carol):
         assert bearer(pair["access"]).get("/auth/me/").status_code == 401
     assert bearer(admin_pair["access"]).get("/auth/me/").status_code == 200
+
+
+def test_reset_factors_action(client, make_user, bearer, django_capture_on_commit_callbacks):
+    """Support resets the factors of a user who lost them: gone, signed out, mailed,
+    recorded in the admin history; the other actions are still there."""
+    from django.contrib.admin.models import LogEntry
+    from django.core import mail
+
+    from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+    from tests.mfa_helpers import enrol
+
+    admin_user = make_user(email="admin@example.com", is_staff=True, is_superuser=True)
+    bob = make_user(email="bob@example.com")
+    enrolled = enrol("bob@example.com")
+    client.force_login(admin_user)
+    page = client.get("/admin/django_redis_auth/user/").content.decode()
+    assert 'value="reset_factors"' in page and 'value="sign_out_everywhere"' in page
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/django_redis_auth/user/",
+            {"action": "reset_factors", "_selected_action": [bob.pk]},
+            follow=True,
+        )
+    assert "Reset the factors of 1 user." in response.content.decode()
+    assert not TOTPFactor.objects.filter(user=bob).exists()
+    assert not RecoveryCode.objects.filter(user=bob).exists()
+    assert bearer(enrolled["access"]).get("/auth/me/").status_code == 401
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
+    assert "Support reset the sign-in methods" in mail.outbox[0].body
+    entry = LogEntry.objects.get(object_id=str(bob.pk))
+    assert entry.user == admin_user and "Reset the sign-in factors" in entry.get_change_message()

@@ -51,7 +51,7 @@ from django_redis_auth.exceptions import (
     MethodNotAvailable,
     PasswordInvalid,
 )
-from django_redis_auth.mfa import factors
+from django_redis_auth.mfa import factors, trust
 from django_redis_auth.tokens import issuing as tokens
 from django_redis_auth.tokens.claims import Amr
 
@@ -197,7 +197,9 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
 # --- login ------------------------------------------------------------------------------------
 
 
-def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPair | Challenge:
+def login(
+    email: str, password: str, client: Client = _NOBODY, *, device_token: str | None = None
+) -> tokens.TokenPair | Challenge:
     """Email + password → a token pair, or a :class:`Challenge` when a second factor applies.
 
     An account whose address is not verified yet answers exactly like a wrong password
@@ -229,7 +231,9 @@ def login(email: str, password: str, client: Client = _NOBODY) -> tokens.TokenPa
     # step_up: the account is at its failure ceiling; a second step is the way in (the
     # authenticator if there is one, else the emailed code).
     methods = factors.second_step_methods(user, step_up=verdict.step_up)
-    if methods:
+    # A trusted device skips the second step of an account's factor, never a step-up
+    # the password guard asks for (that is about this password's guessing, not the device).
+    if methods and not (not verdict.step_up and trust.is_trusted(user, device_token)):
         return second_step(user, client, methods)
     return tokens.issue_token_pair(user, client, amr=[Amr.PASSWORD])
 
@@ -298,8 +302,20 @@ def _challenge_user(challenge: str) -> tuple[Any, str, list[str]] | None:
     return user, data["n"], first
 
 
+@dataclass(frozen=True)
+class TrustedPair(tokens.TokenPair):
+    """A pair plus the ``device_token`` of a device now trusted to skip the second step."""
+
+    device_token: str = ""
+
+
 def verify_login(
-    challenge: str, code: str, client: Client = _NOBODY, *, method: str | None = None
+    challenge: str,
+    code: str,
+    client: Client = _NOBODY,
+    *,
+    method: str | None = None,
+    trust_device: bool = False,
 ) -> tokens.TokenPair:
     """Finish a second-factor sign-in: challenge + code of ``method`` → token pair.
 
@@ -326,7 +342,8 @@ def verify_login(
             users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
         )
         password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
-        return tokens.issue_token_pair(user, client, amr=amr)  # no mfa: see above
+        pair = tokens.issue_token_pair(user, client, amr=amr)  # no mfa: see above
+        return _trusted(user, pair) if trust_device else pair
     # One transaction: a recovery code is spent only if the pair is issued.
     with users.atomic():
         factors.verify(
@@ -334,7 +351,14 @@ def verify_login(
         )
         pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR])
     password_guard.reset(users.canonical_email_of(user))
-    return pair
+    return _trusted(user, pair) if trust_device else pair
+
+
+def _trusted(user: Any, pair: tokens.TokenPair) -> tokens.TokenPair:
+    """``pair`` with a device token, when ``MFA_TRUST_DAYS`` allows trusting devices."""
+    if not trust.enabled():
+        return pair
+    return TrustedPair(pair.access, pair.refresh, device_token=trust.trust(user))
 
 
 # --- resend ---------------------------------------------------------------------------------

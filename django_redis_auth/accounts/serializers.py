@@ -12,6 +12,13 @@ from django_redis_auth.serializers import TOKEN_MAX, CodeField, EmailField, Pass
 class LoginSerializer(serializers.Serializer):
     email = EmailField()
     password = PasswordField()
+    device_token = serializers.CharField(
+        max_length=128,
+        required=False,
+        write_only=True,
+        help_text="A trusted device's token (login/verify/ with trust_device): skips the "
+        "second step while it lives (`MFA_TRUST_DAYS`).",
+    )
 
 
 class LoginChallengeSerializer(serializers.Serializer):
@@ -43,6 +50,20 @@ class ChallengeCodeSerializer(serializers.Serializer):
         choices=["totp", "recovery_code", "email"],
         required=False,
         help_text="Which kind of code this is; default: the first of the challenge's methods.",
+    )
+    trust_device = serializers.BooleanField(
+        default=False,
+        help_text="Also answer a `device_token` that skips the second step on this device "
+        "for `MFA_TRUST_DAYS` (when the site turned it on).",
+    )
+
+
+class TrustedPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    device_token = serializers.CharField(
+        required=False,
+        help_text="With trust_device (and MFA_TRUST_DAYS): keep it, send it to login/.",
     )
 
 

@@ -30,6 +30,7 @@ from django_redis_auth.accounts.serializers import (
     RequestCodeSerializer,
     SecondFactorSerializer,
     SignupSerializer,
+    TrustedPairSerializer,
 )
 from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView
 from django_redis_auth.clients import client_of
@@ -128,7 +129,7 @@ class LoginVerifyView(PublicAPIView):
     """challenge (from login/'s 202) + code → token pair."""
 
     serializer_class = ChallengeCodeSerializer
-    response_serializer_class = TokenPairSerializer
+    response_serializer_class = TrustedPairSerializer
     errors = (
         InvalidCode,
         TooManyAttempts,
@@ -141,7 +142,11 @@ class LoginVerifyView(PublicAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated()
         pair = flows.verify_login(
-            data["challenge"], data["code"], client_of(request), method=data.get("method")
+            data["challenge"],
+            data["code"],
+            client_of(request),
+            method=data.get("method"),
+            trust_device=data["trust_device"],
         )
         return Response(pair.as_dict())
 
@@ -325,7 +330,13 @@ class LoginView(PublicAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated()
-        return sign_in_answer(flows.login(data["email"], data["password"], client_of(request)))
+        answer = flows.login(
+            data["email"],
+            data["password"],
+            client_of(request),
+            device_token=data.get("device_token"),
+        )
+        return sign_in_answer(answer)
 
 
 class MeView(AuthenticatedAPIView):

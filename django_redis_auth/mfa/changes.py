@@ -28,7 +28,7 @@ from django_redis_auth.codes.purposes import EmailKind
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.tokens import claims, issuing, revocation
 
-__all__ = ["KINDS", "factor_changed", "notify"]
+__all__ = ["KINDS", "factor_changed", "notify", "reset_factors"]
 
 #: The changes, as the notice, the signal and the revocation ``reason`` name them.
 KINDS = (
@@ -76,3 +76,28 @@ def factor_changed(
     )
     notify(user, kind)
     return pair
+
+
+def reset_factors(user: Any) -> bool:
+    """Support's reset of a user who lost every factor: the authenticator, the recovery codes
+    and the passkeys are deleted, every session ends and the notice goes out. The emailed
+    second factor (a flag, not a factor) is left as it is. Returns whether there was
+    anything to reset; one transaction (Redis down: nothing is deleted)."""
+    from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+
+    with users.atomic():
+        removed = 0
+        for model in (TOTPFactor, RecoveryCode, *_extra_factor_models()):
+            removed += model.objects.filter(user_id=user.pk).delete()[0]
+        if not removed:
+            return False
+        revocation.revoke_user(user, reason="factors_reset")
+        notify(user, "factors_reset")
+    return True
+
+
+def _extra_factor_models() -> tuple[Any, ...]:
+    """Factor models other capabilities add (passkeys)."""
+    from django_redis_auth.mfa import models
+
+    return tuple(getattr(models, name) for name in ("Passkey",) if hasattr(models, name))

@@ -235,7 +235,11 @@ def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
     def build(pipe: store.ScriptPipeline) -> None:
         # Every family the index lists belonged to the old epoch: the device list starts
         # empty.
-        pipe.script("revoke_user", [keys.epoch(user_id), keys.session_index(user_id)], [new_epoch])
+        pipe.script(
+            "revoke_user",
+            [keys.epoch(user_id), keys.session_index(user_id), keys.trusted_devices(user_id)],
+            [new_epoch],
+        )
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
