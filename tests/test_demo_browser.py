@@ -279,6 +279,59 @@ def test_authenticator_app_enrol_and_sign_in_with_it(page):
     page.locator("#log li[data-path='/auth/login/verify/'][data-status='200']").nth(1).wait_for()
 
 
+@pytest.fixture(scope="module")
+def short_window_server(tmp_path_factory) -> Iterator[str]:
+    """The demo with REAUTH_WINDOW=1: a sign-in is old a second later, so the page meets
+    the reauthentication prompt without the test waiting minutes."""
+    tmp = tmp_path_factory.mktemp("demo-reauth")
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp / 'demo.sqlite3'}",
+        "EMAIL_FILE_PATH": str(tmp / "mailbox"),
+        "REAUTH_WINDOW": "1",
+    }
+    result = run("-c", SETUP, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with runserver(tmp, **env) as base:
+        yield base
+
+
+def test_a_sensitive_change_asks_to_confirm_it_is_you(browser, short_window_server):
+    """Past the window, turning the authenticator on answers 403 reauthentication_required;
+    the page asks for the password, POSTs reauth/ and the change goes through."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.base = short_window_server
+    try:
+        open_demo(tab)
+        tab.click("[data-fill-login='demo@example.com']")
+        tab.click("#login-btn")
+        wait_status(tab, "login/", 200)
+        tab.wait_for_timeout(1100)  # the sign-in is no longer recent (REAUTH_WINDOW=1)
+        tab.click("#totp-setup")
+        refused = wait_status(tab, "2fa/totp/setup/", 403)
+        assert "reauthentication_required" in refused.inner_text()
+        tab.wait_for_selector("#reauth:not([hidden])")
+        assert tab.locator("#reauth-method option").all_inner_texts() == ["password"]
+        tab.fill("#reauth-secret", "wrong password")
+        tab.click("#reauth-submit")
+        wait_status(tab, "reauth/", 400)
+        assert tab.is_visible("#reauth")
+        tab.fill("#reauth-secret", "demo-password-1234")
+        tab.click("#reauth-submit")
+        wait_status(tab, "reauth/", 200)
+        wait_status(tab, "2fa/totp/setup/", 200)  # retried once, through
+        tab.wait_for_selector("#totp-qr svg")
+        assert tab.is_hidden("#reauth")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "reauth_prompt.png"), full_page=True)
+    finally:
+        context.close()
+    assert errors == []
+
+
 def test_password_reset_through_the_page(page):
     open_demo(page)
     email = new_email()

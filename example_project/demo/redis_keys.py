@@ -33,6 +33,8 @@ LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"totp:step"), "newest accepted authenticator time step: replays are refused"),
     (re.compile(r"mfa:lim"), "wrong authenticator codes over the last hour (per account cap)"),
     (re.compile(r"mfa:try:.+"), "one sign-in challenge: wrong second-step codes, spent mark"),
+    (re.compile(r"reauth:.+"), "this session passed reauth/: when and how, for REAUTH_WINDOW"),
+    (re.compile(r"trust"), "trusted devices: keyed digest of each device token, its expiry"),
     *(
         (re.compile(rf"otp:{purpose.tag}"), f"pending {purpose.value} code: keyed hash + attempts")
         for purpose in Purpose

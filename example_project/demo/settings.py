@@ -39,6 +39,8 @@ variable                    default                               meaning
 ``FORWARDED_HEADER``        ``X-Forwarded-For``                   or ``Forwarded`` (RFC 7239)
 ``INTROSPECTION_CLIENTS``   unset: token/introspect/ is 404       ``id:secret`` pairs, comma
                                                                   separated (HTTP Basic)
+``REAUTH_WINDOW``           ``300``                               seconds a sign-in counts
+                                                                  as recent (reauth/)
 ``JWT_ALGORITHM``,          ``HS256`` with SECRET_KEY             RS256 / ES256 / EdDSA: the
 ``JWT_SIGNING_KEY_FILE``,                                         private PEM; the public
 ``JWT_VERIFYING_KEY_FILES``                                       PEMs (current first)
@@ -258,6 +260,9 @@ DJANGO_REDIS_AUTH = {
     # iOS / Android client ids an ID token may be issued to.
     "GOOGLE_EXTRA_AUDIENCES": tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", "")),
 }
+if os.environ.get("REAUTH_WINDOW"):
+    # Seconds a sign-in counts as recent for 2fa/ changes (try the reauth prompt with 5).
+    DJANGO_REDIS_AUTH["REAUTH_WINDOW"] = env_int("REAUTH_WINDOW", 300)
 if JWT_PREVIOUS_KEYS:
     DJANGO_REDIS_AUTH["JWT_VERIFYING_KEYS"] = JWT_PREVIOUS_KEYS
 # "id:secret,id2:secret2" (HTTP Basic credentials of token/introspect/'s clients).

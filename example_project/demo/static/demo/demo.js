@@ -65,7 +65,7 @@ function logCall(entry) {
 }
 
 // One API call: `path` is relative to the API root (e.g. "login/"), `device` adds its bearer token.
-async function call(method, path, { body, device, quiet } = {}) {
+async function call(method, path, { body, device, quiet, retried } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = device && devices[device].access;
@@ -88,7 +88,41 @@ async function call(method, path, { body, device, quiet } = {}) {
   };
   if (!quiet) logCall(entry);
   if (response.status === 404 && !json) hidePanelsFor([path]); // Django's page: no such endpoint
+  // A change to how the user signs in, without a recent sign-in: ask, then try once more.
+  if (response.status === 403 && json && data && data.code === "reauthentication_required" && token && !retried) {
+    if (await reauthenticate(device, data.methods || [])) return call(method, path, { body, device, quiet, retried: true });
+  }
   return { status: response.status, data: json ? data : null };
+}
+
+// The reauthentication prompt: resolves true once POST reauth/ passed, false on cancel.
+function reauthenticate(device, methods) {
+  const box = $("#reauth");
+  const select = $("#reauth-method");
+  select.replaceChildren(...methods.map((m) => Object.assign(document.createElement("option"), { value: m, textContent: m })));
+  $("#reauth-secret").value = "";
+  $("#reauth-result").textContent = "";
+  box.hidden = false;
+  box.scrollIntoView({ block: "nearest" });
+  $("#reauth-secret").focus();
+  return new Promise((resolve) => {
+    const done = (ok) => {
+      box.hidden = true;
+      $("#reauth-submit").onclick = $("#reauth-cancel").onclick = null;
+      resolve(ok);
+    };
+    $("#reauth-cancel").onclick = () => done(false);
+    $("#reauth-submit").onclick = async () => {
+      const method = select.value;
+      const secret = $("#reauth-secret").value;
+      const body = method === "password" ? { password: secret } : secret ? { method, code: secret } : { method };
+      const result = await call("POST", "reauth/", { device, body, retried: true });
+      const output = $("#reauth-result");
+      output.className = `result ${statusClass(result.status)}`;
+      if (result.status === 200) return done(true);
+      output.textContent = result.status === 202 ? "code sent: enter it above" : `${result.status} ${(result.data && result.data.code) || ""}`;
+    };
+  });
 }
 
 const missingPaths = new Set();
