@@ -159,6 +159,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a sign-in or a reauth/ counts as recent: changing how the user signs in
     # (2fa/, passkeys, Google unlink) needs one within this window (docs/mfa.md).
     "REAUTH_WINDOW": 300,
+    # Passwordless sign-in by emailed code (login/code/). Off: those endpoints answer 404
+    # login_code_disabled.
+    "LOGIN_BY_CODE": True,
     # "Trust this device" (mfa/trust.py): days a device that passed the second step may
     # skip it (login/verify/ with trust_device). 0 = off.
     "MFA_TRUST_DAYS": 0,

@@ -22,6 +22,8 @@ urlpatterns = [
     path("email/verify/", accounts.EmailVerifyView.as_view(), name="email-verify"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("login/verify/", accounts.LoginVerifyView.as_view(), name="login-verify"),
+    path("login/code/", accounts.LoginCodeView.as_view(), name="login-code"),
+    path("login/code/confirm/", accounts.LoginCodeConfirmView.as_view(), name="login-code-confirm"),
     path("otp/", accounts.RequestCodeView.as_view(), name="otp"),
     path("password/reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
     path(

@@ -154,6 +154,8 @@ def test_bearer_scheme_only_on_authenticated_endpoints(schema):
         ("/auth/email/verify/", "post"),
         ("/auth/login/", "post"),
         ("/auth/login/verify/", "post"),
+        ("/auth/login/code/", "post"),
+        ("/auth/login/code/confirm/", "post"),
         ("/auth/otp/", "post"),
         ("/auth/password/reset/", "post"),
         ("/auth/password/reset/confirm/", "post"),

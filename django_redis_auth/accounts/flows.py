@@ -399,10 +399,26 @@ def request_code(
         user is not None
         and users.is_active(user)
         and (purpose != Purpose.EMAIL_VERIFICATION or not users.is_verified(user))
+        and (
+            purpose != Purpose.LOGIN_CODE
+            or (auth_settings.LOGIN_BY_CODE and may_sign_in_by_code(user))
+        )
     )
     code = otp.issue_code(email, purpose, client_ip=client.ip, binding=binding, store_code=eligible)
     if code is not None and user is not None:
         senders.send(senders.code_email(purpose, users.stored_email(user), code))
+
+
+def may_sign_in_by_code(user: Any) -> bool:
+    """Whether ``login/code/`` may mail this user a sign-in code: an active account with a
+    verified address (an unverified one may have been registered by someone else with a
+    password of theirs: signing its owner in would hand the stranger a shared account) whose
+    policy does not ask for the emailed step-up alone (password + inbox would shrink to the
+    inbox). With an authenticator or a passkey the code is the first step of two."""
+    if not users.is_active(user) or not users.is_verified(user):
+        return False
+    found = factors.of(user)
+    return found.strong or not found.email
 
 
 # --- password reset -------------------------------------------------------------------------

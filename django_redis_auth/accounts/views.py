@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_redis_auth.accounts import flows
+from django_redis_auth.accounts import code_signin, flows
 from django_redis_auth.accounts import selfservice as account
 from django_redis_auth.accounts.serializers import (
     AccountDeleteSerializer,
@@ -42,6 +42,7 @@ from django_redis_auth.exceptions import (
     EmailUnchanged,
     InvalidCode,
     InvalidCredentials,
+    LoginByCodeDisabled,
     LoginThrottled,
     MethodNotAvailable,
     PasswordInvalid,
@@ -123,6 +124,31 @@ class EmailVerifyView(PublicAPIView):
         data = self.validated()
         pair = flows.verify_email(data["email"], data["code"], client_of(request))
         return Response(pair.as_dict())
+
+
+class LoginCodeView(PublicAPIView):
+    """email → 202; a sign-in code is mailed if the address may sign in this way."""
+
+    serializer_class = EmailSerializer
+    response_serializer_class = DetailSerializer
+    success_status = 202
+    errors = (LoginByCodeDisabled, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        code_signin.request(self.validated()["email"], client_of(request))
+        return _accepted(CODE_ACCEPTED)
+
+
+class LoginCodeConfirmView(PublicAPIView):
+    """email + code → token pair, or the second-step challenge (202)."""
+
+    serializer_class = EmailCodeSerializer
+    response_serializer_class = SIGN_IN_ANSWERS
+    errors = (LoginByCodeDisabled, InvalidCode, TooManyAttempts, RateLimited, AuthUnavailable)
+
+    def post(self, request: Request) -> Response:
+        data = self.validated()
+        return sign_in_answer(code_signin.confirm(data["email"], data["code"], client_of(request)))
 
 
 class LoginVerifyView(PublicAPIView):

@@ -21,6 +21,7 @@ class Purpose(StrEnum):
     EMAIL_CHANGE = "email_change"  # sent to the new address
     ACCOUNT_DELETE = "account_delete"  # for accounts without a usable password
     REAUTH = "reauth"  # reauth/ of an account with neither a password nor an authenticator
+    LOGIN_CODE = "login_code"  # passwordless sign-in by emailed code (login/code/)
 
     @property
     def tag(self) -> str:
@@ -46,6 +47,7 @@ _TAGS = {
     Purpose.EMAIL_CHANGE: "c",
     Purpose.ACCOUNT_DELETE: "d",
     Purpose.REAUTH: "u",
+    Purpose.LOGIN_CODE: "p",
 }
 _BUDGETS = {
     Purpose.EMAIL_VERIFICATION: "o",
@@ -55,10 +57,18 @@ _BUDGETS = {
     Purpose.EMAIL_CHANGE: "c",
     Purpose.ACCOUNT_DELETE: "a",
     Purpose.REAUTH: "a",
+    # Its own budget: anyone may ask for one in your name, and asking must use up neither
+    # your reset codes nor the codes of a password sign-in.
+    Purpose.LOGIN_CODE: "p",
 }
 
 # Purposes a client may ask ``otp/`` to (re)send.
-RESENDABLE = (Purpose.EMAIL_VERIFICATION, Purpose.LOGIN, Purpose.PASSWORD_RESET)
+RESENDABLE = (
+    Purpose.EMAIL_VERIFICATION,
+    Purpose.LOGIN,
+    Purpose.PASSWORD_RESET,
+    Purpose.LOGIN_CODE,
+)
 
 
 class EmailKind(StrEnum):
@@ -71,6 +81,7 @@ class EmailKind(StrEnum):
     EMAIL_CHANGE = "email_change"
     ACCOUNT_DELETE = "account_delete"
     REAUTH = "reauth"
+    LOGIN_CODE = "login_code"
     SIGNUP_EXISTS = "signup_exists"  # someone tried to sign up with your address
     PASSWORD_CHANGED = "password_changed"  # your password was changed
     SECOND_FACTOR_DISABLED = "second_factor_disabled"  # the emailed second factor is off

@@ -157,6 +157,11 @@ class PasswordRequired(exceptions.ValidationError):
         super().__init__({"password": [_("Enter your password.")]}, code=self.default_code)
 
 
+class LoginByCodeDisabled(exceptions.NotFound):
+    default_detail = _("Sign-in by emailed code is turned off here.")
+    default_code = "login_code_disabled"
+
+
 class UserNotFound(exceptions.AuthenticationFailed):
     default_detail = _("User not found.")
     default_code = "user_not_found"
@@ -201,6 +206,7 @@ DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     TooManyAttempts: "Too many wrong codes: the code is destroyed. Request a new one.",
     PasswordInvalid: "The new password fails the project's password validators (see `errors`).",
     UserNotFound: "The token's user no longer exists.",
+    LoginByCodeDisabled: "`login/code/`: sign-in by emailed code is off (`LOGIN_BY_CODE`).",
     UserInactive: "The token's user is deactivated.",
     BadAuthorizationHeader: "The `Authorization` header is not `Bearer <token>`.",
     RefreshTokenInvalid: "The refresh token in the body is invalid, expired or another user's.",
