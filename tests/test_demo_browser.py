@@ -279,6 +279,30 @@ def test_authenticator_app_enrol_and_sign_in_with_it(page):
     page.locator("#log li[data-path='/auth/login/verify/'][data-status='200']").nth(1).wait_for()
 
 
+def test_sign_in_with_a_code_no_password(page):
+    """A user who forgot the password manager: the code panel, the mailbox, a pair."""
+    open_demo(page)
+    email = new_email()
+    page.fill("#signup-email", email)
+    page.click("#signup-btn")
+    wait_status(page, "signup/", 202)
+    fill_code(page, "#panel-verify")
+    page.click("#verify-btn")
+    wait_status(page, "email/verify/", 200)
+    page.click("#logout-btn")
+    wait_status(page, "logout/", 204)
+
+    assert page.input_value("#code-login-email") == email
+    page.click("#code-login-btn")
+    wait_status(page, "login/code/", 202)
+    fill_code(page, "#panel-code-login")
+    page.click("#code-login-confirm")
+    wait_status(page, "login/code/confirm/", 200)
+    page.wait_for_selector("#device-A.signed-in")
+    page.click("#me-btn")
+    assert email in wait_status(page, "me/", 200).inner_text()
+
+
 @pytest.fixture(scope="module")
 def short_window_server(tmp_path_factory) -> Iterator[str]:
     """The demo with REAUTH_WINDOW=1: a sign-in is old a second later, so the page meets

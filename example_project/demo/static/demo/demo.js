@@ -254,6 +254,27 @@ const raw = (selector) => $(selector).value; // passwords are not trimmed
 let loginChallenge = null;
 let loginEmail = null;
 
+// A sign-in answer (login/, login/code/confirm/): the pair, or the second step of the login panel.
+function secondStep(button, result, email, device = active) {
+  $("#login-otp").hidden = result.status !== 202;
+  if (result.status === 202) {
+    loginChallenge = result.data.challenge;
+    loginEmail = email;
+    const methods = result.data.methods || ["email"];
+    const select = $("#login-method");
+    select.replaceChildren(...methods.map((m) => new Option(m, m)));
+    const emailed = methods.includes("email");
+    $("#login-otp-note").textContent = emailed
+      ? "Second factor: a code went to the account's address."
+      : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
+    show(button, result, emailed ? "second factor: enter the emailed code" : `second factor: ${methods.join(" or ")}`);
+  } else {
+    show(button, result, result.status === 200 ? `device ${device} signed in` : "");
+  }
+  if (result.status === 200) store(device, result.data, email);
+  return result;
+}
+
 const flows = {
   async signup(button) {
     const email = value("#signup-email");
@@ -261,7 +282,7 @@ const flows = {
     const result = await call("POST", "signup/", { body: { email, password: raw("#signup-password") } });
     show(button, result);
     if (result.status === 202) {
-      for (const field of ["#verify-email", "#reset-email"]) $(field).value = email;
+      for (const field of ["#verify-email", "#reset-email", "#code-login-email"]) $(field).value = email;
       $("#login-email").value = email;
       $("#login-password").value = raw("#signup-password");
     }
@@ -276,27 +297,20 @@ const flows = {
     await markMailbox();
     show(button, await call("POST", "otp/", { body: { email: value("#verify-email"), purpose: "email_verification" } }));
   },
+  async codeLogin(button) {
+    await markMailbox();
+    show(button, await call("POST", "login/code/", { body: { email: value("#code-login-email") } }));
+  },
+  async codeLoginConfirm(button) {
+    const email = value("#code-login-email");
+    const result = await call("POST", "login/code/confirm/", { body: { email, code: value("#code-login-code") } });
+    secondStep(button, result, email);
+  },
   async login(button, device = active) {
     const email = value("#login-email");
     await markMailbox();
     const result = await call("POST", "login/", { body: { email, password: raw("#login-password") } });
-    $("#login-otp").hidden = result.status !== 202;
-    if (result.status === 202) {
-      loginChallenge = result.data.challenge;
-      loginEmail = email;
-      const methods = result.data.methods || ["email"];
-      const select = $("#login-method");
-      select.replaceChildren(...methods.map((m) => new Option(m, m)));
-      const emailed = methods.includes("email");
-      $("#login-otp-note").textContent = emailed
-        ? "Second factor: a code went to the account's address."
-        : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
-      show(button, result, emailed ? "second factor: enter the emailed code" : `second factor: ${methods.join(" or ")}`);
-    } else {
-      show(button, result, result.status === 200 ? `device ${device} signed in` : "");
-    }
-    if (result.status === 200) store(device, result.data, email);
-    return result;
+    return secondStep(button, result, email, device);
   },
   async loginVerify(button) {
     const body = { challenge: loginChallenge, code: value("#login-code"), method: $("#login-method").value };
@@ -626,6 +640,7 @@ document.addEventListener("DOMContentLoaded", () => {
       $("#login-email").value = button.dataset.fillLogin;
       $("#login-password").value = button.dataset.password;
       $("#reset-email").value = button.dataset.fillLogin;
+      $("#code-login-email").value = button.dataset.fillLogin;
     });
   }
   $("#login-fill-signup").addEventListener("click", () => {
