@@ -159,6 +159,15 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a sign-in or a reauth/ counts as recent: changing how the user signs in
     # (2fa/, passkeys, Google unlink) needs one within this window (docs/mfa.md).
     "REAUTH_WINDOW": 300,
+    # Live sessions (devices) one user may hold; signing in once more ends the least
+    # recently used. Bounds what one account can keep in Redis. 0 = no cap.
+    "MAX_SESSIONS_PER_USER": 50,
+    # The per-user security activity (account/activity/): most entries, and days kept.
+    "ACTIVITY_MAX_ENTRIES": 100,
+    "ACTIVITY_DAYS": 90,
+    # Mail a notice on a sign-in from a device (user agent family + network) the account
+    # has not used within ACTIVITY_DAYS.
+    "NEW_DEVICE_NOTICE": True,
     # Passwordless sign-in by emailed code (login/code/). Off: those endpoints answer 404
     # login_code_disabled.
     "LOGIN_BY_CODE": True,
@@ -212,6 +221,9 @@ RANGES = {
     "MFA_ATTEMPTS_PER_CHALLENGE": (1, 100),
     "TOTP_FAILURES_PER_HOUR": (0, 100000),
     "REAUTH_WINDOW": (1, 86400),
+    "MAX_SESSIONS_PER_USER": (0, 100000),
+    "ACTIVITY_MAX_ENTRIES": (1, 10000),
+    "ACTIVITY_DAYS": (1, 3650),
     "MFA_TRUST_DAYS": (0, 365),
     "MFA_TRUST_MAX_DEVICES": (1, 100),
     "JWKS_MAX_AGE": (0, 86400),

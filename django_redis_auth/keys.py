@@ -238,6 +238,17 @@ def reauth_mark(user_id: object, family: str) -> str:
     return f"{user_tag(user_id)}:reauth:{family}"
 
 
+def activity(user_id: object) -> str:
+    """The user's security activity: a capped stream (activity.py)."""
+    return f"{user_tag(user_id)}:act"
+
+
+def known_devices(user_id: object) -> str:
+    """Devices the user signed in from (user agent family + network) → last seen (ms), for
+    the new-device notice."""
+    return f"{user_tag(user_id)}:seen"
+
+
 def trusted_devices(user_id: object) -> str:
     """The user's trusted devices (mfa/trust.py): digest of each device token → expiry."""
     return f"{user_tag(user_id)}:trust"

@@ -97,6 +97,11 @@ def _saving(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> Non
 def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return
+    if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+        # Django's update_last_login on every sign-in (user_logged_in): nothing the
+        # authentication reads changed, and the cached row's last_login may lag by
+        # USER_CACHE_TTL rather than cost every sign-in two more round trips.
+        return
     user_id = users.user_id_of(instance)
     instance.__dict__[_SNAPSHOT] = _snapshot(instance)
     _invalidate_quietly(user_id)

@@ -96,36 +96,55 @@ class ScriptPipeline:
     Scripts go on as plain EVALSHA: redis-py's own pipeline scripts cost a ``SCRIPT EXISTS``
     round trip on every execute."""
 
-    __slots__ = ("pipe", "scripts")
+    __slots__ = ("length", "pipe", "queued", "scripts")
 
     def __init__(self, client: Any) -> None:
         self.pipe = client.pipeline(transaction=False)
         self.scripts: list[Script] = []
+        # (position in the pipeline, script, keys, args) of each script call
+        self.queued: list[tuple[int, Script, list[str], list[Any]]] = []
+        self.length = 0  # commands queued so far (their results come in this order)
 
     def script(self, name: str, keys: list[str], args: list[Any]) -> None:
         """Queue ``lua/<name>.lua`` over ``keys`` with ``args``."""
         s = script(name)
+        self.queued.append((self.length, s, keys, args))
         self.pipe.evalsha(s.sha, len(keys), *keys, *args)
+        self.length += 1
         self.scripts.append(s)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.pipe, name)
+        command = getattr(self.pipe, name)
+        if name == "execute":
+            return command
+
+        def queue(*args: Any, **kwargs: Any) -> Any:
+            self.length += 1
+            return command(*args, **kwargs)
+
+        return queue
 
 
 def execute_with_scripts(client: Any, build: Callable[[ScriptPipeline], Any]) -> list[Any]:
     """``build(pipe)`` on a fresh :class:`ScriptPipeline` and execute it; after NOSCRIPT
-    load the scripts it queued and run it once more (each command the callers queue is
-    idempotent)."""
+    load the scripts that were missing and run *those calls* again. Only those: the other
+    commands already ran, and some (an activity entry) must not run twice."""
     pipe = ScriptPipeline(client)
     build(pipe)
-    try:
-        return pipe.execute()
-    except NoScriptError:
-        for s in pipe.scripts:
+    results = pipe.execute(raise_on_error=False)
+    missing = [q for q in pipe.queued if isinstance(results[q[0]], NoScriptError)]
+    if missing:
+        for s in {id(q[1]): q[1] for q in missing}.values():
             client.script_load(s.script)
-        pipe = ScriptPipeline(client)
-        build(pipe)
-        return pipe.execute()
+        again = client.pipeline(transaction=False)
+        for _position, s, keys, args in missing:
+            again.evalsha(s.sha, len(keys), *keys, *args)
+        for (position, *_rest), result in zip(missing, again.execute(), strict=True):
+            results[position] = result
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
 
 
 def reset() -> None:

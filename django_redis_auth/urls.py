@@ -59,6 +59,7 @@ urlpatterns = [
         name="email-change-confirm",
     ),
     path("account/delete/", accounts.AccountDeleteView.as_view(), name="account-delete"),
+    path("account/activity/", accounts.ActivityView.as_view(), name="account-activity"),
     path("google/", google.GoogleView.as_view(), name="google"),
     path("google/start/", google.GoogleStartView.as_view(), name="google-start"),
     path("google/callback/", google.GoogleCallbackView.as_view(), name="google-callback"),

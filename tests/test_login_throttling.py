@@ -88,7 +88,11 @@ def test_login_costs_one_added_round_trip(user, password, round_trips):
     post_login("warm@example.com", WRONG)  # scripts loaded
     with round_trips() as rt:
         assert post_login("alice@example.com", WRONG).status_code == 401
-    assert (rt.count, rt.commands) == (1, [b"EVALSHA"])
+    # the guard's script, and the failure's activity entry
+    assert (rt.count, rt.commands) == (2, [b"EVALSHA", b"EVALSHA"])
+    with round_trips() as rt:
+        assert post_login("nobody@example.com", WRONG).status_code == 401
+    assert rt.count == 2  # an address without an account costs the same
     tokens.issue_token_pair(user)
     with round_trips() as rt:
         tokens.issue_token_pair(user)

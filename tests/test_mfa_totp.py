@@ -294,8 +294,12 @@ def test_redis_down_at_verify_is_503(user):
 def test_verify_cost(user, round_trips, django_assert_max_num_queries):
     """A TOTP verification: one Redis round trip for the step and the counts, then the
     pair's; the factor read and its conditional update."""
+    from django_redis_auth import store
+
     secret = enrol()["secret"]
     started = challenge()["challenge"]
+    for name in ("mfa_attempt", "open_session"):  # loaded once per process, not per sign-in
+        store.get_client().script_load(store.script_source(name))
     with round_trips() as rt:
         assert verify(started, code_at(secret), "totp").status_code == 200
     assert rt.count == 3  # mfa_attempt, open_session, password guard reset

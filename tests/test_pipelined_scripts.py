@@ -30,3 +30,20 @@ def test_shared_lua_is_pasted_once_where_libraries_include_each_other():
         source = store.script_source(name)
         assert "--#include" not in source
         assert source.count("local function outlive(") == 1
+
+
+def test_after_noscript_only_the_missing_scripts_run_again(user, login, bearer, redis_client):
+    """A pipeline whose first script is missing and second is loaded: the loaded one ran
+    already, so only the missing one runs again — an activity entry is never written twice."""
+    from django_redis_auth import activity, keys, store
+
+    pair = login()
+    redis_client.script_flush()
+    store.get_client().script_load(store.script_source("record_activity"))
+    before = redis_client.xlen(keys.activity(user.pk))
+    assert bearer(pair["access"]).post("/auth/logout/all/").status_code == 204
+    after = redis_client.xlen(keys.activity(user.pk))
+    assert after == before + 1
+    newest = activity.recent(user.pk, limit=1)[0][0]
+    assert (newest.type, newest.method) == ("session_ended", "logout_all")
+    assert bearer(pair["access"]).get("/auth/me/").status_code == 401

@@ -223,7 +223,13 @@ def test_records_vanish_when_tokens_would_have_expired(user, login, bearer, redi
         assert me(bearer, pair["access"]).status_code == 401  # expired anyway
         clock.shift(timedelta(days=1))  # refresh lifetime
         left = set(redis_client.scan_iter(match=keys.user_pattern()))
-        assert left <= {keys.cached_user(user.pk).encode()}  # the user cache has its own TTL
+        # The user cache has its own TTL; the activity list and the known devices are kept
+        # ACTIVITY_DAYS (bounded in size, and gone then too).
+        kept = {keys.cached_user(user.pk), keys.activity(user.pk), keys.known_devices(user.pk)}
+        assert left <= {k.encode() for k in kept}
+        clock.shift(timedelta(days=90))
+        left = set(redis_client.scan_iter(match=keys.user_pattern()))
+        assert left <= {keys.cached_user(user.pk).encode()}
 
 
 @pytest.mark.fake_only

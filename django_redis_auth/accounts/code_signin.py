@@ -55,4 +55,4 @@ def confirm(email: str, code: str, client: Client) -> tokens.TokenPair | flows.C
     methods = factors.second_step_methods(user)
     if methods:
         return flows.second_step(user, client, methods, first=[Amr.OTP])
-    return tokens.issue_token_pair(user, client, amr=[Amr.OTP])
+    return tokens.issue_token_pair(user, client, amr=[Amr.OTP], method="email_code")

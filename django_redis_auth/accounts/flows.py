@@ -24,6 +24,7 @@ Rules every flow keeps (docs/otp.md and docs/security.md say why):
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ from django.core import signing
 from django.db import IntegrityError
 from django.utils.crypto import salted_hmac
 
-from django_redis_auth import receivers
+from django_redis_auth import activity, receivers
 from django_redis_auth.accounts import password_guard, users, users_cache
 from django_redis_auth.clients import Client
 from django_redis_auth.codes import otp, senders
@@ -45,6 +46,7 @@ from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import (
+    AuthUnavailable,
     EmailNotVerified,
     InvalidCode,
     InvalidCredentials,
@@ -191,7 +193,7 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
         # Spent last, inside the transaction: if the save fails the code still works, and
         # of concurrent verifies only one gets past this line (the others roll back).
         otp.verify_code(email, Purpose.EMAIL_VERIFICATION, code)
-    return tokens.issue_token_pair(user, client, amr=[Amr.OTP])
+    return tokens.issue_token_pair(user, client, amr=[Amr.OTP], method="email_verification")
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -223,6 +225,7 @@ def login(
     # delay that a taken address reaches after a few tries would never come for a fresh one.
     verdict = password_guard.attempt(email, client.ip, user is not None and not concealed)
     if user is None:
+        _record_failure(email, client)
         raise InvalidCredentials()
     if concealed:
         raise InvalidCredentials()
@@ -235,7 +238,22 @@ def login(
     # the password guard asks for (that is about this password's guessing, not the device).
     if methods and not (not verdict.step_up and trust.is_trusted(user, device_token)):
         return second_step(user, client, methods)
-    return tokens.issue_token_pair(user, client, amr=[Amr.PASSWORD])
+    return tokens.issue_token_pair(user, client, amr=[Amr.PASSWORD], method="password")
+
+
+def _record_failure(email: str, client: Client) -> None:
+    """A wrong password for an existing account goes into its activity list (Django's
+    ``user_login_failed`` was sent by ``authenticate``). Best effort: the answer is the
+    same 401 whether or not Redis took it."""
+    owner = users.find_by_email(email)
+    # (Were Redis down for good, password_guard would have answered 503 already.)
+    with contextlib.suppress(AuthUnavailable):
+        if owner is not None:
+            activity.record(owner.pk, activity.SIGN_IN_FAILED, client=client, method="password")
+        else:
+            # The same query and round trip for an address without an account, so a
+            # failure's cost does not tell the two apart.
+            activity.touch()
 
 
 def second_step(
@@ -342,14 +360,16 @@ def verify_login(
             users.canonical_email_of(user), Purpose.LOGIN, code, binding=nonce, client_ip=client.ip
         )
         password_guard.reset(users.canonical_email_of(user))  # a step-up, if any, has passed
-        pair = tokens.issue_token_pair(user, client, amr=amr)  # no mfa: see above
+        pair = tokens.issue_token_pair(user, client, amr=amr, method=method)  # no mfa: above
         return _trusted(user, pair) if trust_device else pair
     # One transaction: a recovery code is spent only if the pair is issued.
     with users.atomic():
         factors.verify(
             user, method, code, scope=nonce, scope_ttl=int(auth_settings.CODE_TTL), client=client
         )
-        pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR])
+        pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR], method=method)
+        if method == factors.RECOVERY_CODE:
+            activity.record(user.pk, activity.RECOVERY_CODE_USED, client=client, method=method)
     password_guard.reset(users.canonical_email_of(user))
     return _trusted(user, pair) if trust_device else pair
 

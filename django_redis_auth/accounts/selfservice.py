@@ -125,7 +125,7 @@ def change_password(
         user.set_password(new_password)
         receivers.revoke_before_save(user, reason="password_changed")
         user.save(update_fields=["password"])
-        pair = tokens.issue_token_pair(user, client)
+        pair = tokens.issue_token_pair(user, client, method="password_change")
     senders.send(
         AuthEmail(
             to=users.stored_email(user),
@@ -263,7 +263,7 @@ def confirm_email_change(
             # After the row (a taken address fails the save, and revokes nothing), inside
             # the transaction (Redis down rolls the change back).
             revocation.revoke_user(user, reason="email_changed")
-            pair = tokens.issue_token_pair(user, client)
+            pair = tokens.issue_token_pair(user, client, method="renewed")
             # Spent last: if anything above fails the code still works.
             otp.verify_code(new_email, Purpose.EMAIL_CHANGE, code, binding=binding)
     except IntegrityError:

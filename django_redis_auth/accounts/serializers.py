@@ -150,3 +150,29 @@ class AccountDeleteSerializer(serializers.Serializer):
 
 class SecondFactorSerializer(serializers.Serializer):
     otp_required = serializers.BooleanField(read_only=True)
+
+
+class ActivityQuerySerializer(serializers.Serializer):
+    validation_codes = ("invalid_input",)  # a malformed cursor, a limit out of range
+    before = serializers.RegexField(
+        r"^\d{1,15}-\d{1,15}$",
+        required=False,
+        help_text="The cursor of the next page (the `Link: rel=next` header of the previous).",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+class ActivityEventSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        help_text="`sign_in`, `sign_in_failed`, `session_ended`, `refresh_reuse_detected`, "
+        "`password_changed`, `email_changed`, `factor_added`, `factor_removed`, "
+        "`recovery_code_used`, `reauthenticated`."
+    )
+    at = serializers.DateTimeField()
+    ip = serializers.CharField(help_text="The client's network (coarsened), or empty.")
+    user_agent = serializers.CharField()
+    session = serializers.CharField(help_text="The session (device) id, as in `sessions/`.")
+    method = serializers.CharField(
+        help_text="How: the sign-in's method (`password`, `totp`, `google`, ...), why a "
+        "session ended (`logout`, `capped`, ...), which factor changed."
+    )

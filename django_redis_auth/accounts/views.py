@@ -8,16 +8,20 @@ so it cannot depend on anything the flow found out.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_redis_auth.accounts import code_signin, flows
+from django_redis_auth import activity
+from django_redis_auth.accounts import code_signin, flows, users
 from django_redis_auth.accounts import selfservice as account
 from django_redis_auth.accounts.serializers import (
     AccountDeleteSerializer,
+    ActivityEventSerializer,
+    ActivityQuerySerializer,
     ChallengeCodeSerializer,
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
@@ -382,3 +386,29 @@ class MeView(AuthenticatedAPIView):
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
+
+
+class ActivityView(AuthenticatedAPIView):
+    """The account's security activity, newest first; ``Link: <…?before=…>; rel="next"``
+    names the next page."""
+
+    serializer_class = None
+    query_serializer_class = ActivityQuerySerializer
+    response_serializer_class = ActivityEventSerializer(many=True)
+    errors = (AuthUnavailable,)
+
+    def get(self, request: Request) -> Response:
+        query = ActivityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events, cursor = activity.recent(
+            users.user_id_of(request.user),
+            before=query.validated_data.get("before"),
+            limit=query.validated_data["limit"],
+        )
+        body = [{k: v for k, v in e.as_dict().items() if k != "id"} for e in events]
+        response = Response(ActivityEventSerializer(body, many=True).data)
+        if cursor:
+            page = urlencode({"before": cursor, "limit": query.validated_data["limit"]})
+            url = request.build_absolute_uri(f"{request.path}?{page}")
+            response["Link"] = f'<{url}>; rel="next"'
+        return response

@@ -88,4 +88,5 @@ class EmailKind(StrEnum):
     EMAIL_CHANGE_REQUESTED = "email_change_requested"  # to the old address: a change began
     EMAIL_CHANGED = "email_changed"  # to the old address: the account moved to another
     ACCOUNT_DELETED = "account_deleted"  # your account was deleted
+    NEW_DEVICE = "new_device"  # a sign-in from a device the account has not used lately
     FACTOR_CHANGED = "factor_changed"  # an authenticator, recovery codes or a passkey changed

@@ -158,7 +158,7 @@ def _finish(user: Any, client: Client) -> SignIn:
     methods = factors.second_step_methods(user, found=found)
     if methods and (found.strong or not auth_settings.GOOGLE_SATISFIES_SECOND_FACTOR):
         return flows.second_step(user, client, methods, first=[Amr.GOOGLE])
-    return tokens.issue_token_pair(user, client, amr=[Amr.GOOGLE])
+    return tokens.issue_token_pair(user, client, amr=[Amr.GOOGLE], method="google")
 
 
 # --- API sign-in (mobile, Google Identity Services, SPA) ----------------------------------------

@@ -72,7 +72,7 @@ def factor_changed(
     auth_time, amr = _latest_proof(current_session)
     revocation.revoke_user(user, reason=kind)
     pair = issuing.issue_token_pair(
-        user, client, amr=amr or (claims.Amr.PASSWORD,), auth_time=auth_time
+        user, client, amr=amr or (claims.Amr.PASSWORD,), auth_time=auth_time, method="renewed"
     )
     notify(user, kind)
     return pair

@@ -23,7 +23,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from django_redis_auth import keys, store
+from django_redis_auth import activity, keys, store
 from django_redis_auth.accounts import password_guard, users
 from django_redis_auth.clients import Client
 from django_redis_auth.codes import otp, senders
@@ -216,8 +216,19 @@ def reauthenticate(
         return None
     now = int(time.time())
     mark = json.dumps({"at": now, "amr": list(amr)})
-    with store.guard():
-        store.get_client().set(
-            keys.reauth_mark(users.user_id_of(user), family), mark, px=_window() * 1000
+    user_id = users.user_id_of(user)
+
+    def build(pipe: store.ScriptPipeline) -> None:
+        pipe.set(keys.reauth_mark(user_id, family), mark, px=_window() * 1000)
+        activity.record(
+            user_id,
+            activity.REAUTHENTICATED,
+            client=client,
+            session=family,
+            method=method,
+            pipe=pipe,
         )
+
+    with store.guard():
+        store.execute_with_scripts(store.get_client(), build)  # one round trip
     return now + _window()

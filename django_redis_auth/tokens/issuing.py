@@ -12,15 +12,17 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
 
+from django_redis_auth import notices
 from django_redis_auth.accounts import users, users_cache
 from django_redis_auth.clients import Client
+from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import InvalidToken, RefreshTokenInvalid, TokenRevoked
 from django_redis_auth.tokens import claims, families, revocation
 from django_redis_auth.tokens.signing import RefreshToken  # signed and verified by kid
@@ -52,22 +54,36 @@ def issue_token_pair(
     *,
     amr: Iterable[str] = (claims.Amr.PASSWORD,),
     auth_time: int | None = None,
+    method: str | None = None,
 ) -> TokenPair:
     """A new access/refresh pair for a user who just proved who they are: a new session
     family (a new "device"). ``client`` describes the device that signed in; ``amr`` how the
     user proved it (RFC 8176 values, :class:`.claims.Amr`) and ``auth_time`` when (default:
     now). Both claims are copied to every token the session refreshes into, so a permission
-    can ask how long ago, and how, the person behind a token last showed up."""
+    can ask how long ago, and how, the person behind a token last showed up. ``method``
+    names the sign-in in the activity list (default: the ``amr`` values joined by ``+``).
+
+    Sends Django's ``user_logged_in`` (so apps listening to it see API sign-ins; Django's
+    own receiver then updates ``last_login``), and mails the new-device notice when the
+    account has not seen this device (``NEW_DEVICE_NOTICE``)."""
     refresh = RefreshToken.for_user(user)
     refresh[claims.AUTH_TIME_CLAIM] = int(time.time()) if auth_time is None else int(auth_time)
-    refresh[claims.AMR_CLAIM] = list(dict.fromkeys(amr))
-    epoch, family = revocation.open_session(
-        users.user_id_of(user), str(refresh[jwt_settings.JTI_CLAIM]), int(refresh["exp"]), client
+    amr_values = list(dict.fromkeys(amr))
+    refresh[claims.AMR_CLAIM] = amr_values
+    opened = revocation.open_session_for(
+        users.user_id_of(user),
+        str(refresh[jwt_settings.JTI_CLAIM]),
+        int(refresh["exp"]),
+        client,
+        method=method or "+".join(amr_values),
     )
-    refresh[claims.EPOCH_CLAIM] = epoch
-    refresh[claims.FAMILY_CLAIM] = family
-    if jwt_settings.UPDATE_LAST_LOGIN:
-        update_last_login(None, user)
+    refresh[claims.EPOCH_CLAIM] = opened.epoch
+    refresh[claims.FAMILY_CLAIM] = opened.family
+    # django.contrib.auth's own receiver of this signal updates ``last_login`` (as its
+    # login() does), whatever SIMPLE_JWT's UPDATE_LAST_LOGIN says.
+    user_logged_in.send(sender=type(user), request=getattr(client, "request", None), user=user)
+    if opened.new_device and auth_settings.NEW_DEVICE_NOTICE:
+        notices.new_device(user, client)
     return _pair(refresh)
 
 

@@ -15,7 +15,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.tokens import Token
@@ -29,8 +29,10 @@ from django_redis_auth.signals import tokens_revoked
 from django_redis_auth.tokens import claims, families
 
 __all__ = [
+    "Opened",
     "check",
     "open_session",
+    "open_session_for",
     "revoke_families",
     "revoke_family",
     "revoke_session",
@@ -49,27 +51,76 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class Opened(NamedTuple):
+    """What opening a session did: its epoch and family, whether the device is new to the
+    account (a notice is due), and the families ``MAX_SESSIONS_PER_USER`` ended for it."""
+
+    epoch: str
+    family: str
+    new_device: bool
+    ended: tuple[str, ...]
+
+
 def open_session(
     user_id: Any, refresh_jti: str, refresh_exp: int, client: Client | None = None
 ) -> tuple[str, str]:
     """Start a session family for a fresh refresh token, recording the device ``client``
     describes (families.py) and listing it in the user's session index. Returns
-    ``(epoch, family)``."""
+    ``(epoch, family)`` (:func:`open_session_for` says more)."""
+    opened = open_session_for(user_id, refresh_jti, refresh_exp, client)
+    return opened.epoch, opened.family
+
+
+def open_session_for(
+    user_id: Any,
+    refresh_jti: str,
+    refresh_exp: int,
+    client: Client | None = None,
+    *,
+    method: str = "",
+) -> Opened:
+    """:func:`open_session`, in the same script call: the ``sign_in`` activity entry
+    (``method``: how), the ``MAX_SESSIONS_PER_USER`` cap (ending the least recently used
+    sessions, recorded too) and the known-devices check of the new-device notice."""
+    from django_redis_auth import activity
+
     family = secrets.token_urlsafe(12)
     now_ms = _now_ms()
     ttl_ms = max(1, refresh_exp * 1000 - now_ms)
+    _kind, _method, ip, agent, _session = activity.fields("", client)
     with store.guard():
-        epoch = store.script("open_session")(
-            keys=[keys.epoch(user_id), keys.family(user_id, family), keys.session_index(user_id)],
+        answer = store.script("open_session")(
+            keys=[
+                keys.epoch(user_id),
+                keys.family(user_id, family),
+                keys.session_index(user_id),
+                keys.activity(user_id),
+                keys.known_devices(user_id),
+            ],
             args=[
                 secrets.token_urlsafe(12),
                 ttl_ms,
                 families.record(refresh_jti, now_ms, client),
                 family,
                 now_ms,
+                int(auth_settings.MAX_SESSIONS_PER_USER),
+                *activity.args(now_ms)[1:],
+                activity.device_fingerprint(client),
+                _KNOWN_DEVICES_MAX,
+                method,
+                ip,
+                agent,
+                keys.REVOKED,
             ],
         )
-    return store.decode(epoch), family
+    ended = tuple(store.decode(f) or "" for f in answer[2:])
+    if ended:
+        tokens_revoked.send(__name__, user_id=user_id, scope="session", reason="capped")
+    return Opened(store.decode(answer[0]) or "", family, bool(int(answer[1])), ended)
+
+
+# Devices remembered per user for the new-device notice (the least recently seen go).
+_KNOWN_DEVICES_MAX = 50
 
 
 def check(token: Token) -> bytes | None:
@@ -157,6 +208,7 @@ def rotate(
         return int(minted)
     if outcome == "reused":
         tokens_revoked.send(__name__, user_id=c.user_id, scope="session", reason="refresh_reuse")
+        _record_now(c.user_id, "refresh_reuse", session=c.family)
         raise TokenReused()
     raise TokenRevoked()
 
@@ -187,6 +239,27 @@ def _write(build: Callable[[store.ScriptPipeline], None]) -> list[Any]:
     return results
 
 
+def _record(pipe: store.ScriptPipeline, user_id: Any, reason: str, *, session: str = "") -> None:
+    """The activity entry of a revocation, in the revocation's own round trip."""
+    from django_redis_auth import activity
+
+    event = activity.REVOCATION_EVENTS.get(reason)
+    if event is not None:
+        activity.record(user_id, event[0], method=event[1], session=session, pipe=pipe)
+
+
+def _record_now(user_id: Any, reason: str, *, session: str = "") -> None:
+    """The same, on its own round trip (reuse is found inside the rotation script, whose
+    answer comes first). Best effort: the reuse is refused either way."""
+    from django_redis_auth import activity
+
+    kind, method = activity.REVOCATION_EVENTS[reason]
+    try:
+        activity.record(user_id, kind, method=method, session=session)
+    except AuthUnavailable:
+        logger.warning("Could not record refresh-token reuse in the activity list")
+
+
 def revoke_token(token: Token, *, reason: str = "api") -> None:
     """Revoke one token (access or refresh) until its own expiry (plus simplejwt's
     ``LEEWAY``, during which it would still be accepted)."""
@@ -215,6 +288,8 @@ def revoke_session(*tokens: Token, reason: str = "logout") -> None:
             until = math.ceil(claims.accepted_until(token))
             if until * 1000 > now_ms:
                 pipe.set(keys.revoked_jti(user_id, c.jti), 1, exat=until)
+        for family in dict.fromkeys(c.family for c in found):
+            _record(pipe, user_id, reason, session=family)
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="session", reason=reason)
@@ -240,6 +315,7 @@ def revoke_user_id(user_id: Any, *, reason: str = "logout_all") -> None:
             [keys.epoch(user_id), keys.session_index(user_id), keys.trusted_devices(user_id)],
             [new_epoch],
         )
+        _record(pipe, user_id, reason)
 
     _write(build)
     tokens_revoked.send(__name__, user_id=user_id, scope="user", reason=reason)
@@ -264,6 +340,8 @@ def revoke_families(user_id: Any, family_ids: list[str], *, reason: str = "api")
             [keys.session_index(user_id), *(keys.family(user_id, f) for f in family_ids)],
             [keys.REVOKED, *family_ids],
         )
+        for family in family_ids:
+            _record(pipe, user_id, reason, session=family)
 
     results = _write(build)
     revoked = [

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_out
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +50,7 @@ class LogoutView(AuthenticatedAPIView):
 
     def post(self, request: Request) -> Response:
         tokens.logout(request.auth, self.validated().get("refresh"))
+        user_logged_out.send(sender=type(request.user), request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -61,6 +63,7 @@ class LogoutAllView(AuthenticatedAPIView):
 
     def post(self, request: Request) -> Response:
         revocation.revoke_user(request.user, reason="logout_all")
+        user_logged_out.send(sender=type(request.user), request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
