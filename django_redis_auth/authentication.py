@@ -66,10 +66,10 @@ class RedisJWTAuthentication(JWTAuthentication):
         ``FAIL_OPEN`` says to go on (logged)."""
         if not auth_settings.FAIL_OPEN:
             raise  # the AuthUnavailable the caller is handling
+        # No user id: a log line must not say who used the service during the outage.
         logger.warning(
-            "django_redis_auth FAIL_OPEN: Redis unreachable, accepting a token of user %s "
-            "without checking revocation",
-            user_id,
+            "django_redis_auth FAIL_OPEN: Redis unreachable, accepting a token without "
+            "checking revocation"
         )
 
     def accept(self, user: Any) -> Any:

@@ -478,3 +478,24 @@ def test_password_checks_are_throttled_like_login(
     user.refresh_from_db()
     assert user.check_password(password) and user.is_active
     assert get_user_model().objects.filter(pk=user.pk).exists()
+
+
+def test_someone_elses_email_change_does_not_block_yours(make_user, login, bearer, password):
+    """The code is kept per user *and* new address: bob starting a change to the same address
+    neither replaces alice's code nor holds her resend cooldown."""
+    make_user()
+    make_user(email="bob@example.com")
+    alice, bob = login(), login(email="bob@example.com")
+    body = {"new_email": "new@example.com", "password": password}
+    assert bearer(bob["access"]).post("/auth/email/change/", body, format="json").status_code == 202
+    mail.outbox.clear()
+    started = bearer(alice["access"]).post("/auth/email/change/", body, format="json")
+    assert started.status_code == 202  # not 429: bob's cooldown is his own
+    (code_mail,) = mails_to("new@example.com")
+    confirmed = bearer(alice["access"]).post(
+        "/auth/email/change/confirm/",
+        {"new_email": "new@example.com", "code": code_in(code_mail)},
+        format="json",
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    assert get_user_model().objects.get(email="new@example.com").email == "new@example.com"

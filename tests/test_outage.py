@@ -315,3 +315,12 @@ _factory_url = [""]
 
 def url_client():
     return redis.Redis.from_url(_factory_url[0], socket_timeout=5)
+
+
+def test_the_fail_open_warning_does_not_identify_the_user(user, login, bearer, caplog):
+    pair = login()
+    with redis_down(FAIL_OPEN=True), caplog.at_level("WARNING", logger="django_redis_auth"):
+        assert bearer(pair["access"]).get("/auth/me/").status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if "FAIL_OPEN" in r.getMessage()]
+    assert warnings
+    assert not any(str(user.pk) in w or user.email in w for w in warnings)

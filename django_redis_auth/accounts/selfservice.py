@@ -95,6 +95,13 @@ def _binding(user: Any) -> str:
     return f"{users.user_id_of(user)}:{users.canonical_email_of(user)}"
 
 
+def _change_target(user: Any, new_email: str) -> str:
+    """What an email-change code is kept under: this user *and* the new address. Keyed by
+    the address alone, anyone could start a change to someone's address and so replace
+    their pending code, or hold its resend cooldown and hourly cap, blocking their change."""
+    return f"{users.user_id_of(user)}/{new_email}"
+
+
 def _send_code(user: Any, purpose: Purpose, client: Client) -> None:
     code = otp.issue_code(
         users.canonical_email_of(user), purpose, client_ip=client.ip, binding=_binding(user)
@@ -219,7 +226,7 @@ def request_email_change(
         raise EmailUnchanged()
     free = users.find_by_email(new_email) is None
     code = otp.issue_code(
-        new_email,
+        _change_target(user, new_email),
         Purpose.EMAIL_CHANGE,
         client_ip=client.ip,
         binding=_binding(user),
@@ -249,7 +256,12 @@ def confirm_email_change(
     user = _row(user)
     binding = _binding(user)
     otp.verify_code(
-        new_email, Purpose.EMAIL_CHANGE, code, binding=binding, consume=False, client_ip=client.ip
+        _change_target(user, new_email),
+        Purpose.EMAIL_CHANGE,
+        code,
+        binding=binding,
+        consume=False,
+        client_ip=client.ip,
     )
     owner = users.find_by_email(new_email)
     if owner is not None and owner.pk != user.pk:
@@ -265,7 +277,9 @@ def confirm_email_change(
             revocation.revoke_user(user, reason="email_changed")
             pair = tokens.issue_token_pair(user, client, method="renewed")
             # Spent last: if anything above fails the code still works.
-            otp.verify_code(new_email, Purpose.EMAIL_CHANGE, code, binding=binding)
+            otp.verify_code(
+                _change_target(user, new_email), Purpose.EMAIL_CHANGE, code, binding=binding
+            )
     except IntegrityError:
         raise EmailTaken() from None
     senders.send(
