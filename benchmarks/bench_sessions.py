@@ -126,7 +126,14 @@ def run(args: Any, out: Out) -> list[Target]:
     ]
     measure(ops, max(20, args.iterations // 10))
     print_table("Device list and refresh", ops, ops[0], out=out)
+    bounded = _one_user_many_logins(200 if args.quick else 1_000, out)
     return [
+        Target(
+            "14",
+            "1,000 logins by one user leave a bounded number of sessions (MAX_SESSIONS_PER_USER)",
+            f"{bounded['sessions']} live sessions, {bounded['total']:,.0f} B in Redis for the user",
+            bounded["sessions"] <= bounded["cap"],
+        ),
         Target(
             "3",
             "MEMORY USAGE per session ≤ 300 B (family key with its record + share of the index)",
@@ -143,3 +150,50 @@ def run(args: Any, out: Out) -> list[Target]:
             and "SCAN" not in ops[0].redis_commands,
         ),
     ]
+
+
+def _one_user_many_logins(logins: int, out: Out) -> dict[str, float]:
+    """Guarantee 14: one user signing in ``logins`` times (a script gone wrong, a stolen
+    password in a loop) leaves at most MAX_SESSIONS_PER_USER sessions, and a capped activity
+    list: what that user costs in Redis, key by key, and one activity entry."""
+    from django_redis_auth import keys, store
+    from django_redis_auth.conf import auth_settings
+
+    client = store.get_client()
+    user = fixtures.make_user("bench-one-user@bench.example")
+    for i in range(logins):
+        _sign_in(user, i % 64)  # 64 devices: the known-devices hash fills too
+    sizes = {
+        key.decode(): client.memory_usage(key, samples=0) or 0
+        for key in client.scan_iter(match=f"{keys.user_tag(user.pk)}*")
+    }
+    families = [k for k in sizes if ":fam:" in k]
+    act = keys.activity(user.pk)
+    entries = client.xlen(act)
+    total = sum(sizes.values())
+    out(f"\n### One user, {logins:,} logins\n")
+    markdown_table(
+        ["", ""],
+        [
+            [
+                "live sessions (family keys)",
+                f"{len(families)} (MAX_SESSIONS_PER_USER = {auth_settings.MAX_SESSIONS_PER_USER})",
+            ],
+            ["family keys, together", f"{sum(sizes[k] for k in families):,} B"],
+            ["session index", f"{sizes.get(keys.session_index(user.pk), 0):,} B"],
+            [
+                "activity stream",
+                f"{sizes.get(act, 0):,} B for {entries} entries "
+                f"({sizes.get(act, 0) / max(entries, 1):.0f} B per event)",
+            ],
+            ["known devices", f"{sizes.get(keys.known_devices(user.pk), 0):,} B"],
+            ["everything under the user's hash tag", f"{total:,} B"],
+        ],
+        out=out,
+    )
+    return {
+        "sessions": len(families),
+        "cap": int(auth_settings.MAX_SESSIONS_PER_USER),
+        "total": total,
+        "per_event": sizes.get(act, 0) / max(entries, 1),
+    }

@@ -124,12 +124,31 @@ def record(
     """Append one event. With ``pipe`` it rides that pipeline's round trip; without, it is
     one round trip of its own (and a Redis failure raises ``AuthUnavailable``)."""
     now_ms = int(time.time() * 1000)
-    argv = [*args(now_ms), *fields(kind, client, session=session, method=method)]
+    values = fields(kind, client, session=session, method=method)
+    argv = [*args(now_ms), *values]
     if pipe is not None:
         pipe.script("record_activity", [keys.activity(user_id)], argv)
-        return
-    with store.guard():
-        store.script("record_activity")(keys=[keys.activity(user_id)], args=argv)
+    else:
+        with store.guard():
+            store.script("record_activity")(keys=[keys.activity(user_id)], args=argv)
+    announce(user_id, values, now_ms)
+
+
+def announce(user_id: Any, values: list[str], now_ms: int) -> None:
+    """Send ``signals.activity_recorded`` for one event (``values`` as :func:`fields`)."""
+    from django_redis_auth import signals
+
+    kind, method, ip, agent, session = values
+    event = Event(
+        type=kind,
+        at=datetime.fromtimestamp(now_ms / 1000, tz=UTC),
+        ip=ip,
+        user_agent=agent,
+        session=session,
+        method=method,
+        id="",
+    )
+    signals.activity_recorded.send(__name__, user_id=user_id, event=event)
 
 
 def touch() -> None:

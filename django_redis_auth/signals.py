@@ -4,6 +4,7 @@ from django.dispatch import Signal
 
 __all__ = [
     "account_deleted",
+    "activity_recorded",
     "code_failed",
     "code_issued",
     "code_verified",
@@ -44,6 +45,11 @@ account_deleted = Signal()
 # "totp_disabled", "recovery_codes_regenerated", "passkey_added", "passkey_removed",
 # "factors_reset").
 factor_changed = Signal()
+
+# An event entered the user's security activity list (activity.py). kwargs: user_id, event
+# (activity.Event: type, at, ip, user_agent, session, method). Connect a receiver to keep
+# events for longer than ACTIVITY_DAYS (docs/activity.md has one that writes a model).
+activity_recorded = Signal()
 
 # Google sign-in (social.py). kwargs: user, provider ("google-oauth2").
 # social_sign_in adds created (a new account) and linked (an existing account was linked to

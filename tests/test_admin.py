@@ -111,3 +111,19 @@ def test_reset_factors_action(client, make_user, bearer, django_capture_on_commi
     assert "Support reset the sign-in methods" in mail.outbox[0].body
     entry = LogEntry.objects.get(object_id=str(bob.pk))
     assert entry.user == admin_user and "Reset the sign-in factors" in entry.get_change_message()
+
+
+def test_change_page_shows_the_security_activity_read_only(client, make_user, login):
+    admin_user = make_user(email="admin@example.com", is_staff=True, is_superuser=True)
+    bob = make_user(email="bob@example.com")
+    login(email="bob@example.com")
+    client.post(
+        "/auth/login/",
+        {"email": "bob@example.com", "password": "nope"},
+        content_type="application/json",
+    )
+    client.force_login(admin_user)
+    page = client.get(f"/admin/django_redis_auth/user/{bob.pk}/change/").content.decode()
+    section = page[page.index('id="security-activity"') :]
+    assert "sign_in_failed" in section and "sign_in" in section
+    assert "<form" not in section.split("</div>", 1)[0]  # nothing to act on: read-only

@@ -301,6 +301,11 @@ def test_sign_in_with_a_code_no_password(page):
     page.wait_for_selector("#device-A.signed-in")
     page.click("#me-btn")
     assert email in wait_status(page, "me/", 200).inner_text()
+    # The activity panel lists how the account was used.
+    page.click("#activity-btn")
+    page.wait_for_selector("#activity-table:not([hidden]) tbody tr")
+    rows = page.locator("#activity-table tbody").inner_text()
+    assert "email_code" in rows and "session_ended" in rows and "email_verification" in rows
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@
 -- ARGV[6] most live sessions per user (0: no cap), ARGV[7] most activity entries,
 -- ARGV[8] how long activity entries and known devices are kept (ms),
 -- ARGV[9] this device's fingerprint ('' = not tracked), ARGV[10] most known devices,
--- ARGV[11] the sign-in's method, ARGV[12] ip, ARGV[13] user agent (for the activity entry),
--- ARGV[14] the revoked-family marker (keys.REVOKED)
+-- ARGV[11] the sign-in's method, ARGV[12] ip, ARGV[13] user agent (for the activity entry)
 --
 -- Returns {epoch, new_device, ended...}: new_device is 1 when the account knew other
 -- devices but not this one within ARGV[8] (a notice is due); `ended` lists the families the
@@ -36,15 +35,17 @@ end
 index_family(KEYS[3], ARGV[4], now, ttl)
 record_activity(KEYS[4], now, maxlen, keep, 'sign_in', ARGV[11], ARGV[12], ARGV[13], ARGV[4])
 
--- The cap: one session more ends the least recently used. Family keys share KEYS[2]'s hash
--- tag (one slot): the name differs only in the family id.
+-- The cap: one session more ends the least recently used. Its family key goes (a missing
+-- family is refused like a revoked one, and keeping a marker would let a login loop grow
+-- Redis after all). Family keys share KEYS[2]'s hash tag (one slot): the name differs only
+-- in the family id.
 local ended = {}
 if cap > 0 then
   local over = redis.call('ZCARD', KEYS[3]) - cap
   if over > 0 then
     local prefix = string.sub(KEYS[2], 1, #KEYS[2] - #ARGV[4])
     for _, family in ipairs(redis.call('ZRANGE', KEYS[3], 0, over - 1)) do
-      redis.call('SET', prefix .. family, ARGV[14], 'XX', 'KEEPTTL')
+      redis.call('DEL', prefix .. family)
       redis.call('ZREM', KEYS[3], family)
       record_activity(KEYS[4], now, maxlen, keep, 'session_ended', 'capped', '', '', family)
       ended[#ended + 1] = family

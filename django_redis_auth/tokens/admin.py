@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from django_redis_auth import activity
 from django_redis_auth.accounts import users
 from django_redis_auth.exceptions import AuthUnavailable, SessionNotFound
 from django_redis_auth.tokens import devices, revocation
@@ -52,6 +53,8 @@ class SessionsAdminMixin:
             )
             try:
                 context["live_sessions"] = devices.list_devices(users.user_id_of(user))
+                # Read-only: the account's security activity (activity.py), newest first.
+                context["security_activity"] = activity.recent(users.user_id_of(user), limit=50)[0]
             except AuthUnavailable:
                 context["live_sessions_unavailable"] = True
         return super().change_view(request, object_id, form_url, context)  # type: ignore[misc]

@@ -110,10 +110,12 @@ def open_session_for(
                 method,
                 ip,
                 agent,
-                keys.REVOKED,
             ],
         )
     ended = tuple(store.decode(f) or "" for f in answer[2:])
+    activity.announce(user_id, [activity.SIGN_IN, method, ip, agent, family], now_ms)
+    for gone in ended:
+        activity.announce(user_id, [activity.SESSION_ENDED, "capped", "", "", gone], now_ms)
     if ended:
         tokens_revoked.send(__name__, user_id=user_id, scope="session", reason="capped")
     return Opened(store.decode(answer[0]) or "", family, bool(int(answer[1])), ended)

@@ -427,6 +427,21 @@ const flows = {
     output.className = "result";
     output.textContent = statuses.join(" · ");
   },
+  async activity(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("GET", "account/activity/?limit=20", { device: active });
+    show(button, result, result.status === 200 ? `${result.data.length} events` : "");
+    if (result.status !== 200) return;
+    const cell = (text) => Object.assign(document.createElement("td"), { textContent: text || "—" });
+    $("#activity-table tbody").replaceChildren(
+      ...result.data.map((e) => {
+        const row = document.createElement("tr");
+        row.append(cell(new Date(e.at).toLocaleString()), cell(e.type), cell(e.method), cell(e.ip), cell(e.user_agent));
+        return row;
+      }),
+    );
+    $("#activity-table").hidden = false;
+  },
   async sessions(button) {
     if (!requireDevice(button)) return;
     const result = await call("GET", "sessions/", { device: active });
