@@ -38,6 +38,7 @@ def demo_site(settings, tmp_path):
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [EXAMPLE / "demo" / "templates"]},
     ]
+    settings.LOCALE_PATHS = [EXAMPLE / "demo" / "locale"]  # the demo app's own labels
     set_email_backend(settings, "demo.mailbox.MailboxBackend")
     settings.MAILBOX_DIR = tmp_path / "mailbox"
     settings.MAILBOX_SIZE = 100
@@ -304,3 +305,13 @@ def test_unknown_paths_answer_json_not_an_html_page(demo_site, client):
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_the_demo_page_speaks_german(demo_site, client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<html lang="de">' in page
+    for label in ("Registrieren", "Mit einem Code anmelden", "Sicherheitsaktivität", "Abbrechen"):
+        assert label in page, label
+    assert "POST signup/" in page  # endpoints stay as they are
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Sign up" in english and "Registrieren" not in english

@@ -132,3 +132,42 @@ def test_an_email_is_rendered_in_the_language_it_was_made_in(settings):
     assert "123456" in sent.body
     assert sent.alternatives[0][0].count("123456") == 1
     assert sent.body != english.body
+
+
+# --- the example project's demo page -------------------------------------------------------
+
+DEMO = PACKAGE.parent / "example_project" / "demo"
+
+
+def _demo_catalog(language: str) -> polib.POFile:
+    return polib.pofile(str(DEMO / "locale" / language / "LC_MESSAGES" / "django.po"))
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_demo_labels_are_translated_and_compiled(language):
+    po = _demo_catalog(language)
+    assert len(po) > 50
+    assert [e.msgid for e in po if not e.translated() or "fuzzy" in e.flags] == []
+    with open(DEMO / "locale" / language / "LC_MESSAGES" / "django.mo", "rb") as fp:
+        compiled = gettext.GNUTranslations(fp)
+    for entry in po:
+        assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
+        for name in ("%(", "<code", "<b>", "<a "):
+            assert entry.msgid.count(name) == entry.msgstr.count(name), entry.msgid
+
+
+def test_every_demo_label_is_in_every_shipped_language(tmp_path):
+    if shutil.which("xgettext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("xgettext (Debian's gettext package) is needed; .ci/run installs it")
+        pytest.skip("xgettext is not installed (apt-get install gettext)")
+    copy = tmp_path / "demo"
+    shutil.copytree(DEMO, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static"))
+    django_admin = Path(sys.executable).with_name("django-admin")
+    args = [str(django_admin), "makemessages", "--no-obsolete", "--no-wrap"]
+    args += [f"--locale={language}" for language in SHIPPED]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE.parent), *sys.path])}
+    subprocess.run(args, cwd=copy, check=True, capture_output=True, env=env)
+    for language in SHIPPED:
+        fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
+        assert _msgids(fresh) - _msgids(_demo_catalog(language)) == set(), language
