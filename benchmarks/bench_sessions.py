@@ -169,7 +169,7 @@ def _one_user_many_logins(logins: int, out: Out) -> dict[str, float]:
     }
     families = [k for k in sizes if ":fam:" in k]
     act = keys.activity(user.pk)
-    entries = client.xlen(act)
+    entries = client.llen(act)
     total = sum(sizes.values())
     out(f"\n### One user, {logins:,} logins\n")
     markdown_table(
@@ -182,7 +182,7 @@ def _one_user_many_logins(logins: int, out: Out) -> dict[str, float]:
             ["family keys, together", f"{sum(sizes[k] for k in families):,} B"],
             ["session index", f"{sizes.get(keys.session_index(user.pk), 0):,} B"],
             [
-                "activity stream",
+                "activity list",
                 f"{sizes.get(act, 0):,} B for {entries} entries "
                 f"({sizes.get(act, 0) / max(entries, 1):.0f} B per event)",
             ],

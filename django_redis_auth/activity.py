@@ -2,14 +2,15 @@
 where and how — sign-ins, failed sign-ins, sessions ended, refresh reuse, password, email and
 factor changes, reauthentication.
 
-One Redis stream per user under the user's hash tag, capped at ``ACTIVITY_MAX_ENTRIES`` and
-``ACTIVITY_DAYS`` (``lua/activity.lib.lua``), so it costs a bounded amount per user and needs
-no cleanup job. An event is written in the same round trip as the Redis work it belongs to
-wherever there is some (a sign-in inside ``open_session.lua``, a revocation in its pipeline);
-nothing is ever written on an ordinary authenticated request. The IP is the session list's
-coarsened network, never the full address.
+One short Redis list per user under the user's hash tag, capped at ``ACTIVITY_MAX_ENTRIES``
+and ``ACTIVITY_DAYS`` (``lua/activity.lib.lua``, which says why not a stream), so it costs a
+bounded amount per user and needs no cleanup job. An event is written in the same round
+trip as the Redis work it belongs to wherever there is some (a sign-in inside
+``open_session.lua``, a revocation in its pipeline); nothing is ever written on an
+ordinary authenticated request. The IP is the session list's coarsened network, never the
+full address.
 
-A stream, not the database: a busy account's sign-ins would otherwise be a write per request
+Redis, not the database: a busy account's sign-ins would otherwise be a write per request
 to the primary database, which is what this package takes away. Persisting events for good
 is one signal receiver away (docs/activity.md).
 """
@@ -108,7 +109,7 @@ def fields(kind: str, client: Client | None, *, session: str = "", method: str =
 
 
 def args(now_ms: int) -> list[Any]:
-    """The stream's limits as ``record_activity.lua`` and ``open_session.lua`` take them."""
+    """The activity list's limits as ``record_activity.lua`` and ``open_session.lua`` take them."""
     return [now_ms, *_limits()]
 
 
@@ -192,28 +193,36 @@ def device_fingerprint(client: Client | None) -> str:
     return f"{user_agent_family(client.user_agent)}|{families.coarse_ip(client.ip)}"
 
 
-def _event(entry_id: Any, values: dict[Any, Any]) -> Event:
-    def text(name: str) -> str:
-        return store.decode(values.get(name.encode(), values.get(name))) or ""
+_SEP = "\x1f"  # lua/activity.lib.lua joins an entry's fields with it
 
-    raw_id = store.decode(entry_id) or "0-0"
-    at = datetime.fromtimestamp(int(raw_id.split("-", 1)[0]) / 1000, tz=UTC)
+
+def _order(entry_id: str) -> tuple[int, int]:
+    ms, _, n = entry_id.partition("-")
+    return int(ms), int(n or 0)
+
+
+def _event(raw: Any) -> Event | None:
+    parts = (store.decode(raw) or "").split(_SEP)
+    if len(parts) != 6:
+        return None
+    entry_id, kind, method, ip, agent, session = parts
+    try:
+        at = datetime.fromtimestamp(_order(entry_id)[0] / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
     return Event(
-        type=text("t"),
-        at=at,
-        ip=text("i"),
-        user_agent=text("a"),
-        session=text("s"),
-        method=text("m"),
-        id=raw_id,
+        type=kind, at=at, ip=ip, user_agent=agent, session=session, method=method, id=entry_id
     )
 
 
 def recent(user_id: Any, *, before: str | None = None, limit: int = 20) -> tuple[list[Event], str]:
     """Up to ``limit`` events, newest first, older than the entry id ``before`` (a cursor
-    from an earlier page); and the cursor of the next page ('' when there is none)."""
-    start = f"({before}" if before else "+"
+    from an earlier page); and the cursor of the next page ('' when there is none). One
+    round trip: the whole list is at most ``ACTIVITY_MAX_ENTRIES`` short strings."""
     with store.guard():
-        rows = store.get_client().xrevrange(keys.activity(user_id), start, "-", count=limit + 1)
-    events = [_event(entry_id, values) for entry_id, values in rows[:limit]]
-    return events, events[-1].id if len(rows) > limit else ""
+        rows = store.get_client().lrange(keys.activity(user_id), 0, -1)
+    found = [e for e in map(_event, rows) if e is not None]
+    if before:
+        bound = _order(before)
+        found = [e for e in found if _order(e.id) < bound]
+    return found[:limit], found[limit - 1].id if len(found) > limit else ""

@@ -239,7 +239,7 @@ def reauth_mark(user_id: object, family: str) -> str:
 
 
 def activity(user_id: object) -> str:
-    """The user's security activity: a capped stream (activity.py)."""
+    """The user's security activity: a capped list (activity.py)."""
     return f"{user_tag(user_id)}:act"
 
 

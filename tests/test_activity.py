@@ -131,7 +131,7 @@ def test_the_list_is_capped_by_count_and_age(user, redis_client):
         with time_machine.travel(T0, tick=False):
             for _ in range(5):
                 sign_in(browser())
-        assert redis_client.xlen(keys.activity(user.pk)) == 3
+        assert redis_client.llen(keys.activity(user.pk)) == 3
     with time_machine.travel(T0 + 91 * 86400, tick=False):
         pair = sign_in(browser()).json()
         assert len(events(pair["access"]).json()) == 1  # the old ones aged out

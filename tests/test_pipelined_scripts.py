@@ -40,9 +40,9 @@ def test_after_noscript_only_the_missing_scripts_run_again(user, login, bearer, 
     pair = login()
     redis_client.script_flush()
     store.get_client().script_load(store.script_source("record_activity"))
-    before = redis_client.xlen(keys.activity(user.pk))
+    before = redis_client.llen(keys.activity(user.pk))
     assert bearer(pair["access"]).post("/auth/logout/all/").status_code == 204
-    after = redis_client.xlen(keys.activity(user.pk))
+    after = redis_client.llen(keys.activity(user.pk))
     assert after == before + 1
     newest = activity.recent(user.pk, limit=1)[0][0]
     assert (newest.type, newest.method) == ("session_ended", "logout_all")

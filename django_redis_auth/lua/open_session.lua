@@ -1,6 +1,6 @@
 -- Register a new session family for a user and return the user's session epoch.
 -- KEYS[1] epoch key, KEYS[2] family key, KEYS[3] the user's session index,
--- KEYS[4] the user's activity stream, KEYS[5] the user's known devices (hash: device → ms)
+-- KEYS[4] the user's activity list, KEYS[5] the user's known devices (hash: device → ms)
 -- ARGV[1] epoch to create if none exists, ARGV[2] refresh lifetime (ms),
 -- ARGV[3] the family's record (families.py), ARGV[4] family id, ARGV[5] now (ms),
 -- ARGV[6] most live sessions per user (0: no cap), ARGV[7] most activity entries,

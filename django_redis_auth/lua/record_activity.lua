@@ -1,5 +1,5 @@
 -- Record security events of one user (activity.py) outside a script that already records
--- them. KEYS[1] the user's activity stream.
+-- them. KEYS[1] the user's activity list.
 -- ARGV[1] now (ms), ARGV[2] most entries, ARGV[3] how long entries are kept (ms), then per
 -- event five values: type, method, ip, user agent, session. Returns the number recorded.
 --#include activity

@@ -34,7 +34,7 @@ LABELS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"mfa:lim"), "wrong authenticator codes over the last hour (per account cap)"),
     (re.compile(r"mfa:try:.+"), "one sign-in challenge: wrong second-step codes, spent mark"),
     (re.compile(r"reauth:.+"), "this session passed reauth/: when and how, for REAUTH_WINDOW"),
-    (re.compile(r"act"), "security activity: the last sign-ins and changes (capped stream)"),
+    (re.compile(r"act"), "security activity: the last sign-ins and changes (capped list)"),
     (re.compile(r"seen"), "devices the account signed in from: the new-device notice"),
     (re.compile(r"trust"), "trusted devices: keyed digest of each device token, its expiry"),
     *(
