@@ -43,7 +43,7 @@ from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
 from django_redis_auth.mfa import crypto, recovery, totp
 from django_redis_auth.mfa.exceptions import MethodNotAvailable, TOTPThrottled
-from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+from django_redis_auth.mfa.models import Passkey, RecoveryCode, TOTPFactor
 
 __all__ = [
     "METHODS",
@@ -69,16 +69,19 @@ class Factors:
     totp: bool
     recovery_codes: int
     email: bool  # the emailed second factor is on (the user's flag under SECOND_FACTOR)
+    passkey: bool = False  # at least one passkey (mfa/passkeys.py)
 
     @property
     def strong(self) -> bool:
         """A real second factor (not an inbox) is enrolled."""
-        return self.totp
+        return self.totp or self.passkey
 
     @property
     def methods(self) -> list[str]:
         """Every factor the user has (``GET 2fa/``)."""
         found = [TOTP] if self.totp else []
+        if self.passkey:
+            found.append(PASSKEY)
         if self.recovery_codes:
             found.append(RECOVERY_CODE)
         if self.email:
@@ -101,12 +104,16 @@ def of(user: Any) -> Factors:
         .values_list(
             Exists(TOTPFactor.objects.filter(user_id=OuterRef("pk"))),
             Coalesce(Subquery(codes, output_field=IntegerField()), Value(0)),
+            Exists(Passkey.objects.filter(user_id=OuterRef("pk"))),
         )
         .first()
     )
-    has_totp, left = row if row is not None else (False, 0)
+    has_totp, left, has_passkey = row if row is not None else (False, 0, False)
     return Factors(
-        totp=bool(has_totp), recovery_codes=int(left), email=users.second_factor_required(user)
+        totp=bool(has_totp),
+        recovery_codes=int(left),
+        email=users.second_factor_required(user),
+        passkey=bool(has_passkey) and bool(auth_settings.PASSKEYS),
     )
 
 
