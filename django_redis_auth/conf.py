@@ -187,6 +187,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSKEY_CHALLENGE_TTL": 300,
     # Passkeys one user may register.
     "PASSKEYS_PER_USER": 20,
+    # Sign-in options (passkeys/login/options/, unauthenticated: each stores a challenge)
+    # per client IP over the sliding hour, then 429. 0 = no limit.
+    "PASSKEY_OPTIONS_PER_IP": 300,
     # Other services (docs/other-services.md). Public keys that still verify tokens besides
     # SIMPLE_JWT["VERIFYING_KEY"] (key rotation: the previous keys, until their last token
     # expires): PEM strings, or dicts {"key": PEM, "algorithm": ..., "kid": ...}. Needs an
@@ -242,6 +245,7 @@ RANGES = {
     "MFA_TRUST_MAX_DEVICES": (1, 100),
     "PASSKEY_CHALLENGE_TTL": (30, 3600),
     "PASSKEYS_PER_USER": (1, 100),
+    "PASSKEY_OPTIONS_PER_IP": (0, 10**6),
     "JWKS_MAX_AGE": (0, 86400),
     "INTROSPECTION_RATE_LIMIT": (0, 10**9),
     "INTROSPECTION_RATE_WINDOW": (1, 86400),

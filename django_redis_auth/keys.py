@@ -71,7 +71,9 @@ key                             value                       expires
 ``P:{iH}:lim``                  the client IP's limits:     until its newest count expires
                                 ``n`` codes, ``f`` failed
                                 passwords, ``g`` wrong
-                                codes (sliding hour)
+                                codes, ``w`` passkey
+                                sign-in options (sliding
+                                hour)
 ``P:{gH}:gs``                   pending Google browser      10 minutes; taken once
                                 sign-in, by keyed digest    (GETDEL) by the callback
                                 of its OAuth ``state``:

@@ -319,3 +319,15 @@ def test_passkeys_off_answers_404(user):
     with override_package(PASSKEYS=False):
         error(post(bearer(""), "passkeys/login/options/", {}), 404, "passkeys_not_enabled")
         error(bearer(access).get("/auth/passkeys/"), 404, "passkeys_not_enabled")
+
+
+def test_sign_in_options_are_capped_per_client_ip(user):
+    with override_package(PASSKEY_OPTIONS_PER_IP=2):
+        for _ in range(2):
+            login_options()
+        response = post(bearer(""), "passkeys/login/options/", {})
+        error(response, 429, "rate_limited")
+        assert int(response["Retry-After"]) > 0
+        other = bearer("")
+        other.defaults["REMOTE_ADDR"] = "198.51.100.7"
+        assert post(other, "passkeys/login/options/", {}).status_code == 200

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from django_redis_auth.accounts import users
 from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView
 from django_redis_auth.clients import client_of
-from django_redis_auth.exceptions import AuthUnavailable, LastSignInMethod
+from django_redis_auth.exceptions import AuthUnavailable, LastSignInMethod, RateLimited
 from django_redis_auth.mfa import changes, passkeys, reauth
 from django_redis_auth.mfa.exceptions import (
     ChallengeExpired,
@@ -211,12 +211,12 @@ class LoginOptionsView(PublicAPIView):
 
     serializer_class = LoginOptionsSerializer
     response_serializer_class = OptionsSerializer
-    errors = PASSKEY_ERRORS
+    errors = (RateLimited, *PASSKEY_ERRORS)
 
     def post(self, request: Request) -> Response:
         passkeys.require_enabled()
         email = self.validated().get("email")
-        return Response(passkeys.request_options(email=email))
+        return Response(passkeys.request_options(email=email, client_ip=client_of(request).ip))
 
 
 class LoginView(PublicAPIView):

@@ -50,6 +50,7 @@ from webauthn.helpers.structs import (
 from django_redis_auth import keys, store
 from django_redis_auth.accounts import users
 from django_redis_auth.conf import auth_settings
+from django_redis_auth.exceptions.base import RateLimited
 from django_redis_auth.mfa.exceptions import (
     ChallengeExpired,
     InvalidCredential,
@@ -213,6 +214,7 @@ def request_options(
     user: Any = None,
     kind: str = LOGIN,
     binding: str = "",
+    client_ip: str | None = None,
 ) -> dict[str, Any]:
     """``{"publicKey": PublicKeyCredentialRequestOptionsJSON}`` for
     ``navigator.credentials.get()``.
@@ -222,8 +224,11 @@ def request_options(
     address with none, or no account, gets a decoy id instead, so the answer does not tell
     which addresses have passkeys (the challenge is then bound to no one, and nothing can
     answer the decoy). ``user`` (second step, reauthentication): that user's passkeys, the
-    challenge bound to them and to ``binding``."""
+    challenge bound to them and to ``binding``. ``client_ip``: an unauthenticated caller,
+    counted against ``PASSKEY_OPTIONS_PER_IP`` (429 ``rate_limited`` over it), since every
+    call stores a challenge."""
     require_enabled()
+    _charge(client_ip)
     bound: Any = ""
     allow: list[PublicKeyCredentialDescriptor] = []
     if user is None and email:
@@ -337,6 +342,19 @@ def _record_use(passkey: Passkey, count: int, backed_up: bool) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _charge(client_ip: str | None) -> None:
+    cap = int(auth_settings.PASSKEY_OPTIONS_PER_IP)
+    if not client_ip or not cap:
+        return
+    with store.guard():
+        wait_ms = store.script("cap_counter")(
+            keys=[keys.ip_limits(client_ip)], args=["take", cap, "w"]
+        )
+    if int(wait_ms) > 0:
+        raise RateLimited(int(wait_ms) / 1000)
+
 
 _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, binascii.Error)
 
