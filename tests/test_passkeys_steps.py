@@ -48,11 +48,11 @@ def test_password_then_passkey(enrolled, authenticator):
     )
     assert verified.status_code == 200, verified.content
     assert amr(verified.json()["access"]) == ["pwd", "hwk", "user", "mfa"]
-    # Its WebAuthn challenge was used: the same answer again is refused.
+    # The login challenge is spent (and its WebAuthn challenge taken): refused.
     again = post(
         bearer(""), "login/verify/", {"challenge": body["challenge"], "credential": credential}
     )
-    error(again, 400, "challenge_expired")
+    error(again, 400, "invalid_code")
 
 
 def test_the_second_step_takes_only_its_own_challenge(enrolled, authenticator):
@@ -82,6 +82,38 @@ def test_with_an_authenticator_too_both_are_offered(user, authenticator):
     body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
     assert body["methods"] == ["totp", "passkey", "recovery_code"]
     assert "publicKey" in body
+
+
+def test_one_login_challenge_gives_one_session_whichever_factor_answers(user, authenticator):
+    from tests.mfa_helpers import code_at
+
+    secret = enrol()["secret"]
+    add_passkey(login_pair_with_totp(secret), authenticator)
+    # The passkey first: the challenge is spent, the authenticator code is refused.
+    body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
+    credential = authenticator.get({"publicKey": body["publicKey"]})
+    ok = post(
+        bearer(""), "login/verify/", {"challenge": body["challenge"], "credential": credential}
+    )
+    assert ok.status_code == 200, ok.content
+    code = {"challenge": body["challenge"], "code": code_at(secret), "method": "totp"}
+    error(post(bearer(""), "login/verify/", code), 400, "invalid_code")
+    # The code first: the passkey answer to the same challenge is refused.
+    body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
+    code = {"challenge": body["challenge"], "code": code_at(secret, offset=1), "method": "totp"}
+    assert post(bearer(""), "login/verify/", code).status_code == 200
+    credential = authenticator.get({"publicKey": body["publicKey"]})
+    late = {"challenge": body["challenge"], "credential": credential}
+    error(post(bearer(""), "login/verify/", late), 400, "invalid_code")
+
+
+def login_pair_with_totp(secret: str) -> str:
+    from tests.mfa_helpers import challenge, code_at, verify
+
+    started = challenge()
+    response = verify(started["challenge"], code_at(secret), "totp")
+    assert response.status_code == 200, response.content
+    return response.json()["access"]
 
 
 def test_login_verify_needs_a_code_or_a_credential(enrolled):

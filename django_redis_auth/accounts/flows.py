@@ -364,7 +364,7 @@ def verify_login(
     # NIST SP 800-63B): it never makes the session ``mfa``.
     amr = [*first, Amr.OTP]
     if method == factors.PASSKEY or (method is None and credential is not None):
-        return _verify_passkey(user, challenge, first, credential, client, trust_device)
+        return _verify_passkey(user, challenge, nonce, first, credential, client, trust_device)
     if method is None or method == factors.EMAIL:
         offered = factors.second_step_methods(user, step_up=True)
         method = method or next((m for m in offered if m != factors.PASSKEY), offered[0])
@@ -392,22 +392,27 @@ def verify_login(
 def _verify_passkey(
     user: Any,
     challenge: str,
+    nonce: str,
     first: list[str],
     credential: Any,
     client: Client,
     trust_device: bool,
 ) -> tokens.TokenPair:
     """The second step by passkey: an assertion answering the WebAuthn challenge that came
-    with this login challenge (mfa/passkeys.py), from one of this user's passkeys."""
+    with this login challenge (mfa/passkeys.py), from one of this user's passkeys. Counted
+    in the challenge's scope like a code: a challenge another factor passed is spent."""
     from django_redis_auth.mfa import passkeys
 
     if credential is None:
         raise MethodNotAvailable()
+    ttl = int(auth_settings.CODE_TTL)
+    factors.take_scope(user, nonce, ttl)
     with users.atomic():  # the sign count moves only if the pair is issued
         asserted = passkeys.authenticate(
             credential, kind=passkeys.STEP, user=user, binding=passkeys.step_binding(challenge)
         )
         pair = tokens.issue_token_pair(user, client, amr=[*first, *asserted.amr])
+        factors.settle_scope(user, nonce, ttl)
     password_guard.reset(users.canonical_email_of(user))
     return _trusted(user, pair) if trust_device else pair
 

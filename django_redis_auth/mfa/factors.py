@@ -253,6 +253,28 @@ def _verify_recovery_code(
         _give_back_ip_guess(ip_key)
 
 
+def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
+    """Before a proof that is not a code (a passkey answering a login challenge): refuse a
+    scope that is spent or dead (``InvalidCode`` / ``TooManyAttempts``), and count one try
+    in advance, given back by :func:`settle_scope` when the proof passes. So one login
+    challenge yields one session whichever factor answers it, and failed answers count."""
+    with store.guard():
+        result = store.script("mfa_attempt")(
+            keys=_attempt_keys(user, scope), args=_args("take", scope_ttl, True)
+        )
+    outcome, count = store.decode(result[0]) or "", int(result[1])
+    if outcome != "taken":
+        _refuse(outcome, count)
+
+
+def settle_scope(user: Any, scope: str, scope_ttl: int) -> None:
+    """The proof after :func:`take_scope` passed: the scope is spent."""
+    with store.guard():
+        store.script("mfa_attempt")(
+            keys=_attempt_keys(user, scope), args=_args("settle", scope_ttl, True)
+        )
+
+
 def _take_ip_guess(ip_key: str) -> None:
     """Redis Cluster: the client IP's count lives in another slot (codes/otp.py does the
     same)."""
