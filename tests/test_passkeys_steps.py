@@ -231,3 +231,21 @@ def test_deleting_needs_recent_authentication(user, authenticator):
 
 
 PASSWORD = "correct horse battery staple"
+
+
+def test_sign_in_by_code_then_passkey(enrolled, authenticator):
+    from tests.helpers import code_in
+
+    mail.outbox.clear()
+    assert post(bearer(""), "login/code/", {"email": "alice@example.com"}).status_code == 202
+    code = code_in(mail.outbox[-1])
+    started = post(bearer(""), "login/code/confirm/", {"email": "alice@example.com", "code": code})
+    assert started.status_code == 202, started.content
+    body = started.json()
+    assert "passkey" in body["methods"] and "publicKey" in body
+    credential = authenticator.get({"publicKey": body["publicKey"]})
+    done = post(
+        bearer(""), "login/verify/", {"challenge": body["challenge"], "credential": credential}
+    )
+    assert done.status_code == 200, done.content
+    assert amr(done.json()["access"]) == ["otp", "hwk", "user", "mfa"]
