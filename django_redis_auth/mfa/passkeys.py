@@ -151,7 +151,7 @@ def registration_options(user: Any) -> dict[str, Any]:
         ),
         exclude_credentials=[_descriptor(p) for p in existing],
     )
-    _keep(options.challenge, REGISTER, users.user_id_of(user), h=handle)
+    _keep(options.challenge, REGISTER, user.pk, h=handle)
     return _options_json(options)
 
 
@@ -161,7 +161,7 @@ def register(user: Any, credential: Any, name: str) -> Passkey:
     (409). The caller makes it a factor change (mfa/passkey_views.py)."""
     require_enabled()
     challenge, record = _take(credential)
-    if record.get("k") != REGISTER or record.get("u") != str(users.user_id_of(user)):
+    if record.get("k") != REGISTER or record.get("u") != str(user.pk):
         _refuse("a registration answer to another challenge")
     try:
         verified = verify_registration_response(
@@ -237,7 +237,7 @@ def request_options(
             user = None
     if user is not None:
         allow = [_descriptor(p) for p in Passkey.objects.filter(user_id=user.pk)]
-        bound = users.user_id_of(user) if allow or kind != LOGIN else ""
+        bound = user.pk if allow or kind != LOGIN else ""
     if email and not allow:
         allow = [PublicKeyCredentialDescriptor(id=fake_credential_id(email))]
     options = generate_authentication_options(
@@ -293,7 +293,7 @@ def authenticate(
     challenge, record = _take(credential)
     if record.get("k") != kind or record.get("b", "") != binding:
         _refuse(f"a {kind} answer to a {record.get('k')} challenge")
-    expected = str(users.user_id_of(user)) if user is not None else record.get("u", "")
+    expected = str(user.pk) if user is not None else record.get("u", "")
     if user is not None and record.get("u") != expected:
         _refuse("a challenge of another user")
     # One query for the passkey and its user (the user row decides who signs in).
@@ -304,8 +304,7 @@ def authenticate(
     )
     if passkey is None:
         _refuse("an unknown credential id")
-    owner = users.user_id_of(user) if user is not None else None
-    if (expected and str(passkey.user_id) != expected) or (owner and passkey.user_id != owner):
+    if expected and str(passkey.user_id) != expected:
         _refuse("another user's credential")
     handle = (credential.get("response") or {}).get("userHandle")
     if handle and handle != passkey.user_handle:
