@@ -111,3 +111,5 @@ def test_on_127_0_0_1_the_panel_says_to_use_localhost(page):
     note = page.locator("#passkey-note")
     note.wait_for()
     assert "http://localhost:" in note.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#panel-passkeys").screenshot(path=str(ARTIFACTS / "passkey-panel-127.png"))

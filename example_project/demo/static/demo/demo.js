@@ -310,7 +310,9 @@ function secondStep(button, result, email, device = active) {
     const emailed = methods.includes("email");
     $("#login-otp-note").textContent = emailed
       ? "Second factor: a code went to the account's address."
-      : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
+      : methods.includes("passkey")
+        ? "Second factor: choose passkey and press login/verify/ (no code needed), or use the authenticator app's code or a recovery code."
+        : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
     show(button, result, emailed ? "second factor: enter the emailed code" : `second factor: ${methods.join(" or ")}`);
   } else {
     show(button, result, result.status === 200 ? `device ${device} signed in` : "");
