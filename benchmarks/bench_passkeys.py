@@ -112,7 +112,7 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
     return [
         Target(
             "7",
-            "passkey sign-in: ≤ 4 queries (with its savepoint) and ≤ 2 Redis round trips",
+            "passkey sign-in: ≤ 4 queries and ≤ 2 Redis round trips",
             f"{passkey.db_queries} queries, {passkey.redis_round_trips} round trips; "
             f"password / passkey = {ratio:.2f}x",
             passkey.db_queries is not None

@@ -160,6 +160,9 @@ def test_discoverable_sign_in_is_multi_factor_by_itself(enrolled, authenticator)
     assert me.status_code == 200 and me.json()["email"] == "alice@example.com"
     row = Passkey.objects.get()
     assert row.sign_count == 1 and row.last_used is not None
+    # The activity list names it.
+    activity = bearer(pair["access"]).get("/auth/account/activity/").json()
+    assert any(e["type"] == "sign_in" and e["method"] == "passkey" for e in activity), activity
 
 
 def test_a_synced_passkey_says_swk(user):
@@ -296,13 +299,15 @@ def test_a_body_that_is_not_json_is_a_clean_400(enrolled, api):
 
 def test_passkey_sign_in_costs(enrolled, authenticator, round_trips, django_assert_max_num_queries):
     credential = authenticator.get(login_options())
-    # The passkey with its user (one query), the sign count's conditional UPDATE, inside a
-    # savepoint; in Redis the challenge's GETDEL and the session opened.
-    with round_trips() as rt, django_assert_max_num_queries(4) as queries:
+    # The passkey with its user (one query), the sign count's conditional UPDATE and
+    # last_login (Django's user_logged_in), inside a savepoint; in Redis the challenge's
+    # GETDEL and the session opened (its activity event in the same script).
+    with round_trips() as rt, django_assert_max_num_queries(5) as queries:
         assert sign_in(credential).status_code == 200
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [
         "SAVEPOINT",
         "SELECT",
+        "UPDATE",
         "UPDATE",
         "RELEASE",
     ]

@@ -231,7 +231,9 @@ class LoginView(PublicAPIView):
         credential = self.validated()["credential"]
         with users.atomic():  # the sign count moves only if the pair is issued
             asserted = passkeys.authenticate(credential)
-            pair = issuing.issue_token_pair(asserted.user, client_of(request), amr=asserted.amr)
+            pair = issuing.issue_token_pair(
+                asserted.user, client_of(request), amr=asserted.amr, method="passkey"
+            )
         return Response(pair.as_dict())
 
 
