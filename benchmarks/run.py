@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SECTIONS = ("auth", "otp", "scale", "e2e", "sessions", "mfa")
+SECTIONS = ("auth", "otp", "scale", "e2e", "sessions", "mfa", "passkeys")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -370,3 +370,15 @@ def mfa(args: Any, out: Out) -> list[Target]:
         out(f"not available: {unavailable}")
         return [Target("6", "TOTP verify", f"not available: {unavailable}", None)]
     return bench_mfa.run(args, out)
+
+
+def passkeys(args: Any, out: Out) -> list[Target]:
+    from benchmarks import bench_passkeys
+
+    environment.reset_state()
+    out("\n## 7. Passkey sign-in against a password sign-in (PBKDF2)\n")
+    unavailable = bench_passkeys.unavailable()
+    if unavailable:
+        out(f"not available: {unavailable}")
+        return [Target("7", "passkey sign-in", f"not available: {unavailable}", None)]
+    return bench_passkeys.run(args, out)

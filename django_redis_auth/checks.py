@@ -40,6 +40,8 @@ class Messages:
     )
     GOOGLE_APP_MISSING = "Google sign-in is configured but 'social_django' is not installed."
     GOOGLE_NO_REDIRECTS = "GOOGLE_REDIRECT_ALLOWED is empty: google/start/ refuses every next."
+    PASSKEY_RP = "PASSKEYS is on but PASSKEY_RP_ID is {}."
+    PASSKEY_ORIGINS = "PASSKEYS is on but PASSKEY_ORIGINS {}."
 
 
 class Hints:
@@ -87,6 +89,14 @@ class Hints:
     GOOGLE_NO_REDIRECTS = (
         "List your front-end's URLs in DJANGO_REDIS_AUTH['GOOGLE_REDIRECT_ALLOWED'] "
         "(e.g. 'https://app.example.com/'); see docs/google.md."
+    )
+    PASSKEY_RP = (
+        "Set DJANGO_REDIS_AUTH['PASSKEY_RP_ID'] to your registrable domain (e.g. "
+        "'example.com'; browsers refuse an IP address), or PASSKEYS = False."
+    )
+    PASSKEY_ORIGINS = (
+        "List every origin passkeys are used from in DJANGO_REDIS_AUTH['PASSKEY_ORIGINS']: "
+        "'https://app.example.com' (scheme, host, port) or 'android:apk-key-hash:<hash>'."
     )
 
 
@@ -264,6 +274,48 @@ def check_google(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return problems
 
 
+def check_passkeys(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """E030 / E031: passkeys on without a usable relying party id or origins."""
+    import ipaddress
+
+    if _settings_error() or not auth_settings.PASSKEYS:
+        return []
+    problems: list[Any] = []
+    rp_id = str(auth_settings.PASSKEY_RP_ID or "")
+    try:
+        ipaddress.ip_address(rp_id.strip("[]"))
+        rp_problem = "an IP address (browsers refuse one)"
+    except ValueError:
+        rp_problem = "" if rp_id and "/" not in rp_id and ":" not in rp_id else "not a domain"
+    if not rp_id:
+        rp_problem = "empty"
+    if rp_problem:
+        problems.append(
+            Error(
+                Messages.PASSKEY_RP.format(rp_problem),
+                hint=Hints.PASSKEY_RP,
+                id="django_redis_auth.E030",
+            )
+        )
+    origins = [str(o) for o in auth_settings.PASSKEY_ORIGINS]
+    bad = [
+        o
+        for o in origins
+        if not o.startswith(("https://", "http://", "android:apk-key-hash:")) or o.endswith("/")
+    ]
+    if not origins or bad:
+        problems.append(
+            Error(
+                Messages.PASSKEY_ORIGINS.format(
+                    "is empty" if not origins else f"has entries that are no origin: {bad}"
+                ),
+                hint=Hints.PASSKEY_ORIGINS,
+                id="django_redis_auth.E031",
+            )
+        )
+    return problems
+
+
 def check_adoption(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Mail delivery and user-model fields (W020-W024, in adoption_checks.py)."""
     if _settings_error():
@@ -279,6 +331,7 @@ def register() -> None:
     register_check(check_drf, Tags.security)
     register_check(check_eviction, Tags.security, deploy=True)
     register_check(check_google, Tags.security)
+    register_check(check_passkeys, Tags.security)
     from django_redis_auth.fleet.checks import check_key_set  # E050-E052
 
     register_check(check_key_set, Tags.security)

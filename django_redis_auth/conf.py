@@ -175,6 +175,21 @@ DEFAULTS: dict[str, Any] = {
     # skip it (login/verify/ with trust_device). 0 = off.
     "MFA_TRUST_DAYS": 0,
     "MFA_TRUST_MAX_DEVICES": 10,  # trusted devices per user; the oldest go first
+    # Passkeys (WebAuthn, docs/passkeys.md). Off: every passkeys/ endpoint answers 404.
+    "PASSKEYS": True,
+    # The relying party: its id (a registrable domain, never an IP address: browsers refuse
+    # one), the name authenticators show, and every origin an assertion may come from (web
+    # origins "https://app.example.com", Android apps "android:apk-key-hash:<hash>").
+    "PASSKEY_RP_ID": "localhost",
+    "PASSKEY_RP_NAME": "django-redis-auth",
+    "PASSKEY_ORIGINS": ("http://localhost:8000",),
+    # Seconds a WebAuthn challenge (registration or sign-in options) lives; single use.
+    "PASSKEY_CHALLENGE_TTL": 300,
+    # Passkeys one user may register.
+    "PASSKEYS_PER_USER": 20,
+    # Sign-in options (passkeys/login/options/, unauthenticated: each stores a challenge)
+    # per client IP over the sliding hour, then 429. 0 = no limit.
+    "PASSKEY_OPTIONS_PER_IP": 300,
     # Other services (docs/other-services.md). Public keys that still verify tokens besides
     # SIMPLE_JWT["VERIFYING_KEY"] (key rotation: the previous keys, until their last token
     # expires): PEM strings, or dicts {"key": PEM, "algorithm": ..., "kid": ...}. Needs an
@@ -194,7 +209,9 @@ DEFAULTS: dict[str, Any] = {
     "FORWARD_AUTH_HEADERS": {},
 }
 
-SEQUENCES = frozenset({"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED", "JWT_VERIFYING_KEYS"})
+SEQUENCES = frozenset(
+    {"GOOGLE_EXTRA_AUDIENCES", "GOOGLE_REDIRECT_ALLOWED", "JWT_VERIFYING_KEYS", "PASSKEY_ORIGINS"}
+)
 MAPPINGS = frozenset({"INTROSPECTION_CLIENTS", "FORWARD_AUTH_HEADERS"})
 IMPORT_STRINGS = frozenset(
     {
@@ -226,6 +243,9 @@ RANGES = {
     "ACTIVITY_DAYS": (1, 3650),
     "MFA_TRUST_DAYS": (0, 365),
     "MFA_TRUST_MAX_DEVICES": (1, 100),
+    "PASSKEY_CHALLENGE_TTL": (30, 3600),
+    "PASSKEYS_PER_USER": (1, 100),
+    "PASSKEY_OPTIONS_PER_IP": (0, 10**6),
     "JWKS_MAX_AGE": (0, 86400),
     "INTROSPECTION_RATE_LIMIT": (0, 10**9),
     "INTROSPECTION_RATE_WINDOW": (1, 86400),

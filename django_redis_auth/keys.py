@@ -71,7 +71,9 @@ key                             value                       expires
 ``P:{iH}:lim``                  the client IP's limits:     until its newest count expires
                                 ``n`` codes, ``f`` failed
                                 passwords, ``g`` wrong
-                                codes (sliding hour)
+                                codes, ``w`` passkey
+                                sign-in options (sliding
+                                hour)
 ``P:{gH}:gs``                   pending Google browser      10 minutes; taken once
                                 sign-in, by keyed digest    (GETDEL) by the callback
                                 of its OAuth ``state``:
@@ -81,6 +83,10 @@ key                             value                       expires
                                 browser's cookie
 ``P:{gH}:gx``                   one-time exchange code, by  60 seconds; taken once
                                 keyed digest: the user id   (GETDEL) by google/exchange/
+``P:{wH}:wa``                   a pending WebAuthn          ``PASSKEY_CHALLENGE_TTL``; taken
+                                challenge, by keyed digest  once (GETDEL) by the answer
+                                of its value: JSON of its   that carries it
+                                kind, user id, binding
 ``P:{cH}:irl``                  token/introspect/ requests  ``INTROSPECTION_RATE_WINDOW``
                                 of one client (keyed        from the window's first request
                                 digest of its id) in the
@@ -263,3 +269,9 @@ def introspection_client(client_id: str) -> str:
     """The request counter of one token/introspect/ client (its rate limit), by keyed
     digest of its id."""
     return f"{_p()}:{{c{_digest('introspection_client', client_id)}}}:irl"
+
+
+def passkey_challenge(challenge: str) -> str:
+    """A pending WebAuthn challenge (mfa/passkeys.py), named by a keyed digest of its
+    base64url value: an answer finds its challenge by the value it signed, on any worker."""
+    return f"{_p()}:{{w{_digest('passkey_challenge', challenge)}}}:wa"

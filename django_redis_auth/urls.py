@@ -12,6 +12,7 @@ from django_redis_auth import api
 from django_redis_auth.accounts import views as accounts
 from django_redis_auth.fleet import views as fleet
 from django_redis_auth.google import views as google
+from django_redis_auth.mfa import passkey_views as passkeys
 from django_redis_auth.mfa import views as mfa
 from django_redis_auth.tokens import views as tokens
 
@@ -45,6 +46,24 @@ urlpatterns = [
     path("2fa/totp/disable/", mfa.TOTPDisableView.as_view(), name="2fa-totp-disable"),
     path("2fa/recovery-codes/", mfa.RecoveryCodesView.as_view(), name="2fa-recovery-codes"),
     path("reauth/", mfa.ReauthView.as_view(), name="reauth"),
+    path("passkeys/", passkeys.PasskeyListView.as_view(), name="passkeys"),
+    path(
+        "passkeys/register/options/",
+        passkeys.RegisterOptionsView.as_view(),
+        name="passkeys-register-options",
+    ),
+    path(
+        "passkeys/login/options/",
+        passkeys.LoginOptionsView.as_view(),
+        name="passkeys-login-options",
+    ),
+    path("passkeys/login/", passkeys.LoginView.as_view(), name="passkeys-login"),
+    path(
+        "passkeys/reauth/options/",
+        passkeys.ReauthOptionsView.as_view(),
+        name="passkeys-reauth-options",
+    ),
+    path("passkeys/<str:passkey_id>/", passkeys.PasskeyView.as_view(), name="passkey"),
     path("sessions/", tokens.DeviceListView.as_view(), name="sessions"),
     path(
         "sessions/revoke-others/",

@@ -99,9 +99,10 @@ def wait_for_port(port: int, server: subprocess.Popen, log: Path, timeout: float
 
 
 @contextlib.contextmanager
-def runserver(tmp_path: Path, **env: str) -> Iterator[str]:
-    """``manage.py runserver`` on a free port; yields its base URL, stops it afterwards."""
-    port = free_port()
+def runserver(tmp_path: Path, port: int | None = None, **env: str) -> Iterator[str]:
+    """``manage.py runserver`` on ``port`` (default: a free one); yields its base URL, stops
+    it afterwards."""
+    port = port or free_port()
     log = tmp_path / "runserver.log"
     with log.open("w") as out:
         server = subprocess.Popen(

@@ -120,6 +120,7 @@ def test_every_benchmark_section_runs(scratch_database):
         "## 4. End to end: GET /auth/me/ through gunicorn and uvicorn",
         "## 5. Signed-in sessions: memory per session, listing and refresh",
         "## 6. Authenticator codes (TOTP): ours and django-otp's TOTPDevice",
+        "## 7. Passkey sign-in against a password sign-in (PBKDF2)",
         "### Targets",
     ):
         assert heading in output
@@ -136,6 +137,7 @@ def test_every_benchmark_section_runs(scratch_database):
         "family key with its record (MEMORY USAGE)",
         "GET /bench/me-simplejwt/",
         "django-otp TOTPDevice: load + verify_token",
+        "ours: password sign-in (login/: PBKDF2 + pair)",
     ):
         assert row in output
     # Every section measured something: the only "not available" is the load we skipped.

@@ -86,6 +86,8 @@ def test_default_environment_is_sqlite_and_in_process_redis(load_settings):
         "FORWARDED_HEADER",
         "GOOGLE_EXTRA_AUDIENCES",
         "GOOGLE_REDIRECT_ALLOWED",
+        "PASSKEY_RP_ID",
+        "PASSKEY_ORIGINS",
     }
     assert all(DEFAULTS[name] == value for name, value in config["DJANGO_REDIS_AUTH"].items())
     assert "SECURE_SSL_REDIRECT" not in config

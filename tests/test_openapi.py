@@ -166,6 +166,8 @@ def test_bearer_scheme_only_on_authenticated_endpoints(schema):
         ("/auth/google/exchange/", "post"),
         ("/auth/.well-known/jwks.json", "get"),  # public keys, for anyone
         ("/auth/token/introspect/", "post"),  # HTTP Basic client credentials
+        ("/auth/passkeys/login/options/", "post"),
+        ("/auth/passkeys/login/", "post"),
     }
     for path, method, operation in operations(schema):
         secured = {"bearerAuth": []} in operation.get("security", [])

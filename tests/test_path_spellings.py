@@ -17,7 +17,7 @@ if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))  # demo.middleware
 
 COMMON = "django.middleware.common.CommonMiddleware"
-SAMPLE_ARGS = {"session_id": "abc"}
+SAMPLE_ARGS = {"session_id": "abc", "passkey_id": "1"}
 METHODS = ("get", "post", "patch", "delete")
 
 

@@ -81,9 +81,15 @@ class Challenge:
 
     challenge: str
     methods: tuple[str, ...] = (factors.EMAIL,)
+    # With ``passkey`` among the methods: WebAuthn request options for this very challenge
+    # (``{"publicKey": ...}``), answered by ``login/verify/`` with ``credential``.
+    passkey_options: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"otp_required": True, "challenge": self.challenge, "methods": list(self.methods)}
+        body = {"otp_required": True, "challenge": self.challenge, "methods": list(self.methods)}
+        if self.passkey_options is not None:
+            body.update(self.passkey_options)
+        return body
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -262,9 +268,15 @@ def second_step(
     """The challenge of a user who passed the first step (``first``: how, RFC 8176 values)
     and has ``methods`` (from ``factors.second_step_methods``): the emailed code goes out
     only when it is offered."""
-    return Challenge(
-        start_login_challenge(user, client, methods=methods, first=first), tuple(methods)
-    )
+    challenge = start_login_challenge(user, client, methods=methods, first=first)
+    options = None
+    if factors.PASSKEY in methods:
+        from django_redis_auth.mfa import passkeys
+
+        options = passkeys.request_options(
+            user=user, kind=passkeys.STEP, binding=passkeys.step_binding(challenge)
+        )
+    return Challenge(challenge, tuple(methods), passkey_options=options)
 
 
 def start_login_challenge(
@@ -334,6 +346,7 @@ def verify_login(
     *,
     method: str | None = None,
     trust_device: bool = False,
+    credential: Any = None,
 ) -> tokens.TokenPair:
     """Finish a second-factor sign-in: challenge + code of ``method`` → token pair.
 
@@ -350,9 +363,11 @@ def verify_login(
     # The emailed code is a step-up, not a second factor (an inbox is no authenticator,
     # NIST SP 800-63B): it never makes the session ``mfa``.
     amr = [*first, Amr.OTP]
+    if method == factors.PASSKEY or (method is None and credential is not None):
+        return _verify_passkey(user, challenge, nonce, first, credential, client, trust_device)
     if method is None or method == factors.EMAIL:
         offered = factors.second_step_methods(user, step_up=True)
-        method = method or offered[0]
+        method = method or next((m for m in offered if m != factors.PASSKEY), offered[0])
         if method not in offered:
             raise MethodNotAvailable()
     if method == factors.EMAIL:
@@ -370,6 +385,36 @@ def verify_login(
         pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR], method=method)
         if method == factors.RECOVERY_CODE:
             activity.record(user.pk, activity.RECOVERY_CODE_USED, client=client, method=method)
+    password_guard.reset(users.canonical_email_of(user))
+    return _trusted(user, pair) if trust_device else pair
+
+
+def _verify_passkey(
+    user: Any,
+    challenge: str,
+    nonce: str,
+    first: list[str],
+    credential: Any,
+    client: Client,
+    trust_device: bool,
+) -> tokens.TokenPair:
+    """The second step by passkey: an assertion answering the WebAuthn challenge that came
+    with this login challenge (mfa/passkeys.py), from one of this user's passkeys. Counted
+    in the challenge's scope like a code: a challenge another factor passed is spent."""
+    from django_redis_auth.mfa import passkeys
+
+    if credential is None:
+        raise MethodNotAvailable()
+    ttl = int(auth_settings.CODE_TTL)
+    factors.take_scope(user, nonce, ttl)
+    with users.atomic():  # the sign count moves only if the pair is issued
+        asserted = passkeys.authenticate(
+            credential, kind=passkeys.STEP, user=user, binding=passkeys.step_binding(challenge)
+        )
+        pair = tokens.issue_token_pair(
+            user, client, amr=[*first, *asserted.amr], method=factors.PASSKEY
+        )
+        factors.settle_scope(user, nonce, ttl)
     password_guard.reset(users.canonical_email_of(user))
     return _trusted(user, pair) if trust_device else pair
 

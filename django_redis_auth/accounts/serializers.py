@@ -29,7 +29,11 @@ class LoginChallengeSerializer(serializers.Serializer):
     methods = serializers.ListField(
         child=serializers.CharField(),
         help_text="What login/verify/ accepts for this account, best first: `totp`, "
-        "`recovery_code`, `email`.",
+        "`passkey`, `recovery_code`, `email`.",
+    )
+    publicKey = serializers.DictField(
+        required=False,
+        help_text="With `passkey` in methods: WebAuthn request options for this challenge.",
     )
 
 
@@ -45,17 +49,30 @@ class EmailCodeSerializer(serializers.Serializer):
 
 class ChallengeCodeSerializer(serializers.Serializer):
     challenge = serializers.CharField(max_length=TOKEN_MAX)
-    code = CodeField()
+    code = CodeField(required=False)
     method = serializers.ChoiceField(
-        choices=["totp", "recovery_code", "email"],
+        choices=["totp", "recovery_code", "email", "passkey"],
         required=False,
-        help_text="Which kind of code this is; default: the first of the challenge's methods.",
+        help_text="Which kind of code this is; default: the first of the challenge's methods "
+        "(`passkey` when a `credential` is given).",
+    )
+    credential = serializers.JSONField(
+        required=False,
+        help_text="Instead of a code: a passkey assertion (`credential.toJSON()`) answering "
+        "the `publicKey` options of login/'s 202.",
     )
     trust_device = serializers.BooleanField(
         default=False,
         help_text="Also answer a `device_token` that skips the second step on this device "
         "for `MFA_TRUST_DAYS` (when the site turned it on).",
     )
+
+    def validate(self, data):
+        if data.get("code") is None and data.get("credential") is None:
+            raise serializers.ValidationError(
+                {"code": [serializers.Field.default_error_messages["required"]]}, code="required"
+            )
+        return data
 
 
 class TrustedPairSerializer(serializers.Serializer):

@@ -60,6 +60,7 @@ from django_redis_auth.exceptions import (
     WrongPassword,
 )
 from django_redis_auth.mfa import reauth
+from django_redis_auth.mfa.exceptions import ChallengeExpired, InvalidCredential
 from django_redis_auth.serializers import (
     CodeSerializer,
     DetailSerializer,
@@ -164,6 +165,8 @@ class LoginVerifyView(PublicAPIView):
         InvalidCode,
         TooManyAttempts,
         MethodNotAvailable,
+        InvalidCredential,
+        ChallengeExpired,
         TOTPThrottled,
         RateLimited,
         AuthUnavailable,
@@ -173,10 +176,11 @@ class LoginVerifyView(PublicAPIView):
         data = self.validated()
         pair = flows.verify_login(
             data["challenge"],
-            data["code"],
+            data.get("code") or "",
             client_of(request),
             method=data.get("method"),
             trust_device=data["trust_device"],
+            credential=data.get("credential"),
         )
         return Response(pair.as_dict())
 

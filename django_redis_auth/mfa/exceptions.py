@@ -78,6 +78,45 @@ class ReauthenticationRequired(exceptions.PermissionDenied):
         self.extra_body = {"methods": list(methods)}
 
 
+class InvalidCredential(exceptions.ValidationError):
+    """A passkey answer that does not verify: malformed, another origin or RP id, no user
+    presence or verification, a bad signature, a sign count that went backwards, a
+    credential this server (or this account) does not know. Which one is logged, not said."""
+
+    default_detail = _("This passkey could not be verified.")
+    default_code = "invalid_credential"
+
+    def __init__(self) -> None:
+        super().__init__({"credential": [self.default_detail]}, code=self.default_code)
+
+
+class ChallengeExpired(exceptions.ValidationError):
+    """The WebAuthn challenge the answer signed is not pending: never issued, older than
+    ``PASSKEY_CHALLENGE_TTL``, or used already (a replay)."""
+
+    default_detail = _("This passkey request has expired or was used already. Start again.")
+    default_code = "challenge_expired"
+
+    def __init__(self) -> None:
+        super().__init__({"credential": [self.default_detail]}, code=self.default_code)
+
+
+class PasskeysNotEnabled(exceptions.NotFound):
+    default_detail = _("Passkeys are not enabled on this site.")
+    default_code = "passkeys_not_enabled"
+
+
+class PasskeyNotFound(exceptions.NotFound):
+    default_detail = _("No such passkey on this account.")
+    default_code = "passkey_not_found"
+
+
+class PasskeyLimitReached(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This account has as many passkeys as it may have. Remove one first.")
+    default_code = "passkey_limit_reached"
+
+
 DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     MethodNotAvailable: "The account has no factor for this `method`, or it has an "
     "authenticator app and `method` is `email` (not offered then).",
@@ -92,4 +131,11 @@ DESCRIPTIONS: dict[type[exceptions.APIException], str] = {
     ReauthenticationRequired: "This change needs a sign-in or `reauth/` within "
     "`REAUTH_WINDOW`; `methods` lists what `reauth/` accepts from this user (`password`, "
     "`totp`, `recovery_code`, `passkey`, `email`).",
+    InvalidCredential: "The passkey answer does not verify (malformed, wrong origin or RP id, "
+    "no user verification, bad signature, sign count gone backwards, unknown credential).",
+    ChallengeExpired: "The WebAuthn challenge is not pending (expired after "
+    "`PASSKEY_CHALLENGE_TTL`, or used already): ask for new options.",
+    PasskeysNotEnabled: "Passkeys are off on this site (`PASSKEYS`).",
+    PasskeyNotFound: "No passkey with this id on the caller's account.",
+    PasskeyLimitReached: "The account has `PASSKEYS_PER_USER` passkeys already.",
 }

@@ -43,7 +43,7 @@ from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import InvalidCode, RateLimited, TooManyAttempts
 from django_redis_auth.mfa import crypto, recovery, totp
 from django_redis_auth.mfa.exceptions import MethodNotAvailable, TOTPThrottled
-from django_redis_auth.mfa.models import RecoveryCode, TOTPFactor
+from django_redis_auth.mfa.models import Passkey, RecoveryCode, TOTPFactor
 
 __all__ = [
     "METHODS",
@@ -69,16 +69,19 @@ class Factors:
     totp: bool
     recovery_codes: int
     email: bool  # the emailed second factor is on (the user's flag under SECOND_FACTOR)
+    passkey: bool = False  # at least one passkey (mfa/passkeys.py)
 
     @property
     def strong(self) -> bool:
         """A real second factor (not an inbox) is enrolled."""
-        return self.totp
+        return self.totp or self.passkey
 
     @property
     def methods(self) -> list[str]:
         """Every factor the user has (``GET 2fa/``)."""
         found = [TOTP] if self.totp else []
+        if self.passkey:
+            found.append(PASSKEY)
         if self.recovery_codes:
             found.append(RECOVERY_CODE)
         if self.email:
@@ -101,12 +104,16 @@ def of(user: Any) -> Factors:
         .values_list(
             Exists(TOTPFactor.objects.filter(user_id=OuterRef("pk"))),
             Coalesce(Subquery(codes, output_field=IntegerField()), Value(0)),
+            Exists(Passkey.objects.filter(user_id=OuterRef("pk"))),
         )
         .first()
     )
-    has_totp, left = row if row is not None else (False, 0)
+    has_totp, left, has_passkey = row if row is not None else (False, 0, False)
     return Factors(
-        totp=bool(has_totp), recovery_codes=int(left), email=users.second_factor_required(user)
+        totp=bool(has_totp),
+        recovery_codes=int(left),
+        email=users.second_factor_required(user),
+        passkey=bool(has_passkey) and bool(auth_settings.PASSKEYS),
     )
 
 
@@ -244,6 +251,28 @@ def _verify_recovery_code(
         store.script("mfa_attempt")(keys=redis_keys, args=_args("settle", scope_ttl, spend))
     if on_cluster:
         _give_back_ip_guess(ip_key)
+
+
+def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
+    """Before a proof that is not a code (a passkey answering a login challenge): refuse a
+    scope that is spent or dead (``InvalidCode`` / ``TooManyAttempts``), and count one try
+    in advance, given back by :func:`settle_scope` when the proof passes. So one login
+    challenge yields one session whichever factor answers it, and failed answers count."""
+    with store.guard():
+        result = store.script("mfa_attempt")(
+            keys=_attempt_keys(user, scope), args=_args("take", scope_ttl, True)
+        )
+    outcome, count = store.decode(result[0]) or "", int(result[1])
+    if outcome != "taken":
+        _refuse(outcome, count)
+
+
+def settle_scope(user: Any, scope: str, scope_ttl: int) -> None:
+    """The proof after :func:`take_scope` passed: the scope is spent."""
+    with store.guard():
+        store.script("mfa_attempt")(
+            keys=_attempt_keys(user, scope), args=_args("settle", scope_ttl, True)
+        )
 
 
 def _take_ip_guess(ip_key: str) -> None:

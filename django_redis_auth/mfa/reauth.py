@@ -177,6 +177,22 @@ def _by_email(attempt: Attempt) -> tuple[str, ...] | None:
     return (Amr.OTP,)
 
 
+def _by_passkey(attempt: Attempt) -> tuple[str, ...] | None:
+    """An assertion answering ``passkeys/reauth/options/``'s challenge for this session."""
+    from django_redis_auth.mfa import passkeys  # (passkeys imports what imports us)
+
+    if not attempt.credential:
+        raise ValidationError({"credential": [_("This field is required.")]})
+    with users.atomic():
+        asserted = passkeys.authenticate(
+            attempt.credential,
+            kind=passkeys.REAUTH,
+            user=attempt.user,
+            binding=passkeys.reauth_binding(attempt.family),
+        )
+    return tuple(asserted.amr)
+
+
 #: ``method`` → its check: the amr it proves, or ``None`` when a code was mailed instead.
 #: Passkeys add ``"passkey"`` here (mfa/passkeys).
 REAUTHENTICATORS: dict[str, Callable[[Attempt], tuple[str, ...] | None]] = {
@@ -184,6 +200,7 @@ REAUTHENTICATORS: dict[str, Callable[[Attempt], tuple[str, ...] | None]] = {
     factors.TOTP: _by_factor_code(factors.TOTP),
     factors.RECOVERY_CODE: _by_factor_code(factors.RECOVERY_CODE),
     factors.EMAIL: _by_email,
+    factors.PASSKEY: _by_passkey,
 }
 
 

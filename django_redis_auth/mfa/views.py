@@ -26,7 +26,9 @@ from django_redis_auth.exceptions import (
 )
 from django_redis_auth.mfa import factors, reauth, recovery, totp
 from django_redis_auth.mfa.exceptions import (
+    ChallengeExpired,
     FactorRequired,
+    InvalidCredential,
     MethodNotAvailable,
     TOTPAlreadyEnabled,
     TOTPNotEnabled,
@@ -131,6 +133,8 @@ class ReauthView(AuthenticatedAPIView):
     errors = (
         MethodNotAvailable,
         WrongPassword,
+        InvalidCredential,
+        ChallengeExpired,
         InvalidCode,
         TooManyAttempts,
         TOTPThrottled,

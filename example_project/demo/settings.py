@@ -259,6 +259,11 @@ DJANGO_REDIS_AUTH = {
     # Google sign-in (docs/google.md); the web client is SOCIAL_AUTH_GOOGLE_OAUTH2_KEY below.
     # iOS / Android client ids an ID token may be issued to.
     "GOOGLE_EXTRA_AUDIENCES": tuple(env_list("GOOGLE_OAUTH2_EXTRA_AUDIENCES", "")),
+    # Passkeys (docs/passkeys.md): browsers refuse an IP address as RP id, so the demo's
+    # passkeys work on http://localhost:8000. Origins: comma separated, web or
+    # android:apk-key-hash:<hash>.
+    "PASSKEY_RP_ID": os.environ.get("PASSKEY_RP_ID", "localhost"),
+    "PASSKEY_ORIGINS": tuple(env_list("PASSKEY_ORIGINS", "http://localhost:8000")),
 }
 if os.environ.get("REAUTH_WINDOW"):
     # Seconds a sign-in counts as recent for 2fa/ changes (try the reauth prompt with 5).

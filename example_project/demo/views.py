@@ -99,6 +99,7 @@ def index(request: HttpRequest) -> HttpResponse:
         # The demo accounts exist only with DEBUG on (``manage.py demo_user`` refuses otherwise).
         "accounts": DEMO_ACCOUNTS if settings.DEBUG else [],
         "demo_password": DEMO_PASSWORD if settings.DEBUG else "",
+        "passkeyRpId": settings.DJANGO_REDIS_AUTH.get("PASSKEY_RP_ID", "localhost"),
     }
     links = {
         "api": reverse("api-index"),

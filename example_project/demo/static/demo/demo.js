@@ -254,11 +254,55 @@ const raw = (selector) => $(selector).value; // passwords are not trimmed
 let loginChallenge = null;
 let loginEmail = null;
 
+// --- passkeys (WebAuthn) -----------------------------------------------------------------------
+// The server speaks WebAuthn's JSON forms: PublicKeyCredential.parseCreationOptionsFromJSON /
+// parseRequestOptionsFromJSON turn them into what navigator.credentials wants, and
+// credential.toJSON() back. Browsers without them get the small fallback below (base64url).
+
+const b64urlToBuffer = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=")), (c) => c.charCodeAt(0)).buffer;
+const bufferToB64url = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+function creationOptions(json) {
+  if (PublicKeyCredential.parseCreationOptionsFromJSON) return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  return {
+    ...json,
+    challenge: b64urlToBuffer(json.challenge),
+    user: { ...json.user, id: b64urlToBuffer(json.user.id) },
+    excludeCredentials: (json.excludeCredentials || []).map((c) => ({ ...c, id: b64urlToBuffer(c.id) })),
+  };
+}
+
+function requestOptions(json) {
+  if (PublicKeyCredential.parseRequestOptionsFromJSON) return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  return { ...json, challenge: b64urlToBuffer(json.challenge), allowCredentials: (json.allowCredentials || []).map((c) => ({ ...c, id: b64urlToBuffer(c.id) })) };
+}
+
+function credentialJSON(credential) {
+  if (typeof credential.toJSON === "function") return credential.toJSON();
+  const r = credential.response;
+  const response = { clientDataJSON: bufferToB64url(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = bufferToB64url(r.attestationObject);
+    response.transports = r.getTransports ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = bufferToB64url(r.authenticatorData);
+    response.signature = bufferToB64url(r.signature);
+    if (r.userHandle) response.userHandle = bufferToB64url(r.userHandle);
+  }
+  return { id: credential.id, rawId: bufferToB64url(credential.rawId), type: credential.type, response, clientExtensionResults: credential.getClientExtensionResults(), authenticatorAttachment: credential.authenticatorAttachment };
+}
+
+// What navigator.credentials refused, as a result line (the user cancelled, no authenticator...).
+const webauthnError = (error) => ({ status: 0, data: { detail: `${error.name}: ${error.message}` } });
+
+let loginPasskeyOptions = null;
+
 // A sign-in answer (login/, login/code/confirm/): the pair, or the second step of the login panel.
 function secondStep(button, result, email, device = active) {
   $("#login-otp").hidden = result.status !== 202;
   if (result.status === 202) {
     loginChallenge = result.data.challenge;
+    loginPasskeyOptions = result.data.publicKey || null;
     loginEmail = email;
     const methods = result.data.methods || ["email"];
     const select = $("#login-method");
@@ -266,7 +310,9 @@ function secondStep(button, result, email, device = active) {
     const emailed = methods.includes("email");
     $("#login-otp-note").textContent = emailed
       ? "Second factor: a code went to the account's address."
-      : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
+      : methods.includes("passkey")
+        ? "Second factor: choose passkey and press login/verify/ (no code needed), or use the authenticator app's code or a recovery code."
+        : "Second factor: the authenticator app's code, or one recovery code (no email was sent).";
     show(button, result, emailed ? "second factor: enter the emailed code" : `second factor: ${methods.join(" or ")}`);
   } else {
     show(button, result, result.status === 200 ? `device ${device} signed in` : "");
@@ -314,6 +360,16 @@ const flows = {
   },
   async loginVerify(button) {
     const body = { challenge: loginChallenge, code: value("#login-code"), method: $("#login-method").value };
+    if (body.method === "passkey") {
+      delete body.code;
+      try {
+        const assertion = await navigator.credentials.get({ publicKey: requestOptions(loginPasskeyOptions) });
+        body.credential = credentialJSON(assertion);
+      } catch (error) {
+        show(button, webauthnError(error));
+        return;
+      }
+    }
     const result = await call("POST", "login/verify/", { body });
     show(button, result, result.status === 200 ? `device ${active} signed in` : "");
     if (result.status === 200) {
@@ -381,6 +437,44 @@ const flows = {
       store(active, result.data);
       $("#recovery").hidden = true;
     }
+  },
+  async passkeyAdd(button) {
+    if (!requireDevice(button)) return;
+    const options = await call("POST", "passkeys/register/options/", { device: active, body: {} });
+    if (options.status !== 200) return show(button, options);
+    let credential;
+    try {
+      credential = await navigator.credentials.create({ publicKey: creationOptions(options.data.publicKey) });
+    } catch (error) {
+      return show(button, webauthnError(error));
+    }
+    const body = { credential: credentialJSON(credential), name: value("#passkey-name") || "Demo passkey" };
+    const result = await call("POST", "passkeys/", { device: active, body });
+    show(button, result, result.status === 201 ? `passkey "${result.data.name}" added; other sessions signed out` : "");
+    if (result.status === 201) store(active, result.data);
+  },
+  async passkeyLogin(button) {
+    const email = value("#passkey-email");
+    const options = await call("POST", "passkeys/login/options/", { body: email ? { email } : {} });
+    if (options.status !== 200) return show(button, options);
+    let assertion;
+    try {
+      assertion = await navigator.credentials.get({ publicKey: requestOptions(options.data.publicKey) });
+    } catch (error) {
+      return show(button, webauthnError(error));
+    }
+    const result = await call("POST", "passkeys/login/", { body: { credential: credentialJSON(assertion) } });
+    if (result.status === 200) {
+      store(active, result.data);
+      const me = await call("GET", "me/", { device: active });
+      if (me.status === 200) store(active, result.data, me.data.email);
+    }
+    show(button, result, result.status === 200 ? `device ${active} signed in with a passkey (amr ${claims(result.data.access).amr})` : "");
+  },
+  async passkeyList(button) {
+    if (!requireDevice(button)) return;
+    const result = await call("GET", "passkeys/", { device: active });
+    show(button, result, result.status === 200 ? `${result.data.length} passkey(s): ${result.data.map((p) => p.name).join(", ")}` : "");
   },
   async me(button) {
     if (!requireDevice(button)) return;
@@ -632,6 +726,22 @@ async function googleReturn() {
   }
 }
 
+// Browsers refuse an IP address as WebAuthn RP id: say where the passkey panel works.
+function passkeyNotice() {
+  const note = $("#passkey-note");
+  if (!note) return;
+  if (!window.PublicKeyCredential) {
+    note.textContent = "This browser has no WebAuthn (PublicKeyCredential): passkeys cannot work here.";
+    note.hidden = false;
+  } else if (location.hostname !== config.passkeyRpId) {
+    const url = `${location.protocol}//${config.passkeyRpId}${location.port ? `:${location.port}` : ""}${location.pathname}`;
+    note.innerHTML = 'Passkeys are bound to the site\'s name (RP id <code></code>); browsers refuse an IP address. Open <a></a> to use them.';
+    $("code", note).textContent = config.passkeyRpId;
+    Object.assign($("a", note), { href: url, textContent: url });
+    note.hidden = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("#signup-email").value = `user-${Math.random().toString(36).slice(2, 8)}@example.com`;
   for (const button of $$("[data-call]")) {
@@ -682,5 +792,6 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(renderKeys, 1000);
   renderDevices();
   hideMissing();
+  passkeyNotice();
   googleReturn();
 });
