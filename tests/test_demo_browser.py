@@ -128,6 +128,20 @@ def fill_code(page, panel: str) -> str:
     return page.input_value(field)
 
 
+def signed_up(page) -> str:
+    """Open the page, sign up a new address and verify it through the mailbox (the device
+    is signed in then); returns the address."""
+    open_demo(page)
+    email = new_email()
+    page.fill("#signup-email", email)
+    page.click("#signup-btn")
+    wait_status(page, "signup/", 202)
+    fill_code(page, "#panel-verify")
+    page.click("#verify-btn")
+    wait_status(page, "email/verify/", 200)
+    return email
+
+
 def new_email() -> str:
     return f"browser-{secrets.token_hex(4)}@example.com"
 
@@ -228,14 +242,7 @@ def test_authenticator_app_enrol_and_sign_in_with_it(page):
 
     import pyotp
 
-    open_demo(page)
-    email = new_email()
-    page.fill("#signup-email", email)
-    page.click("#signup-btn")
-    wait_status(page, "signup/", 202)
-    fill_code(page, "#panel-verify")
-    page.click("#verify-btn")
-    wait_status(page, "email/verify/", 200)
+    signed_up(page)
 
     page.click("#totp-setup")
     wait_status(page, "2fa/totp/setup/", 200)
@@ -281,14 +288,7 @@ def test_authenticator_app_enrol_and_sign_in_with_it(page):
 
 def test_sign_in_with_a_code_no_password(page):
     """A user who forgot the password manager: the code panel, the mailbox, a pair."""
-    open_demo(page)
-    email = new_email()
-    page.fill("#signup-email", email)
-    page.click("#signup-btn")
-    wait_status(page, "signup/", 202)
-    fill_code(page, "#panel-verify")
-    page.click("#verify-btn")
-    wait_status(page, "email/verify/", 200)
+    email = signed_up(page)
     page.click("#logout-btn")
     wait_status(page, "logout/", 204)
 
@@ -362,14 +362,7 @@ def test_a_sensitive_change_asks_to_confirm_it_is_you(browser, short_window_serv
 
 
 def test_password_reset_through_the_page(page):
-    open_demo(page)
-    email = new_email()
-    page.fill("#signup-email", email)
-    page.click("#signup-btn")
-    wait_status(page, "signup/", 202)
-    fill_code(page, "#panel-verify")
-    page.click("#verify-btn")
-    wait_status(page, "email/verify/", 200)
+    signed_up(page)
 
     page.click("#reset-request")
     wait_status(page, "password/reset/", 202)

@@ -58,15 +58,15 @@ def test_the_compiled_catalog_matches_its_source(language):
             assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 
 
-def test_every_message_in_the_code_is_in_every_shipped_language(tmp_path):
-    """makemessages over the package finds no message the catalogs lack: adding a string
-    through gettext without translating it fails here."""
+def fresh_catalogs(source: Path, tmp_path: Path, ignore: tuple[str, ...] = ()) -> dict:
+    """What makemessages finds in a copy of ``source`` today, by language."""
     if shutil.which("xgettext") is None:
         if os.environ.get("CI"):
             pytest.fail("xgettext (Debian's gettext package) is needed; .ci/run installs it")
         pytest.skip("xgettext is not installed (apt-get install gettext)")
-    copy = tmp_path / "django_redis_auth"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    copy = tmp_path / source.name
+    patterns = shutil.ignore_patterns("__pycache__", "*.mo", *ignore)
+    shutil.copytree(source, copy, ignore=patterns)
     django_admin = Path(sys.executable).with_name("django-admin")
     args = [str(django_admin), "makemessages", "--no-obsolete", "--no-wrap"]
     args += [f"--locale={language}" for language in SHIPPED]
@@ -74,8 +74,16 @@ def test_every_message_in_the_code_is_in_every_shipped_language(tmp_path):
     # path even where the package is installed from a wheel (tox).
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE.parent), *sys.path])}
     subprocess.run(args, cwd=copy, check=True, capture_output=True, env=env)
-    for language in SHIPPED:
-        fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
+    return {
+        language: polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
+        for language in SHIPPED
+    }
+
+
+def test_every_message_in_the_code_is_in_every_shipped_language(tmp_path):
+    """makemessages over the package finds no message the catalogs lack: adding a string
+    through gettext without translating it fails here."""
+    for language, fresh in fresh_catalogs(PACKAGE, tmp_path).items():
         missing = _msgids(fresh) - _msgids(_catalog(language))
         assert missing == set(), language
 
@@ -157,17 +165,5 @@ def test_the_demo_labels_are_translated_and_compiled(language):
 
 
 def test_every_demo_label_is_in_every_shipped_language(tmp_path):
-    if shutil.which("xgettext") is None:
-        if os.environ.get("CI"):
-            pytest.fail("xgettext (Debian's gettext package) is needed; .ci/run installs it")
-        pytest.skip("xgettext is not installed (apt-get install gettext)")
-    copy = tmp_path / "demo"
-    shutil.copytree(DEMO, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static"))
-    django_admin = Path(sys.executable).with_name("django-admin")
-    args = [str(django_admin), "makemessages", "--no-obsolete", "--no-wrap"]
-    args += [f"--locale={language}" for language in SHIPPED]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE.parent), *sys.path])}
-    subprocess.run(args, cwd=copy, check=True, capture_output=True, env=env)
-    for language in SHIPPED:
-        fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
+    for language, fresh in fresh_catalogs(DEMO, tmp_path, ignore=("static",)).items():
         assert _msgids(fresh) - _msgids(_demo_catalog(language)) == set(), language
