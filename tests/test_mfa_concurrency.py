@@ -9,7 +9,6 @@ same test database and Redis database, lines up on a barrier, and signs in."""
 from __future__ import annotations
 
 import glob
-import multiprocessing
 import shutil
 import subprocess
 
@@ -17,6 +16,7 @@ import pytest
 from django.db import connections
 
 from django_redis_auth import keys
+from tests.forked import race
 from tests.mfa_helpers import challenge, code_at, enrol
 
 pytestmark = [pytest.mark.real, pytest.mark.django_db(transaction=True)]
@@ -24,39 +24,17 @@ pytestmark = [pytest.mark.real, pytest.mark.django_db(transaction=True)]
 WORKERS = 6
 
 
-def _worker(barrier, results, challenge_: str, code: str, method: str) -> None:
-    from django_redis_auth import store
+def _race(code: str, method: str) -> list[str]:
     from django_redis_auth.accounts import flows
     from django_redis_auth.clients import Client
 
-    store.reset()  # never share the parent's sockets
-    barrier.wait(timeout=30)
-    try:
-        flows.verify_login(challenge_, code, Client(ip="198.51.100.9"), method=method)
-        results.put("ok")
-    except Exception as exc:  # the refusal's error code, or what went wrong
-        results.put(getattr(exc, "default_code", type(exc).__name__))
-    finally:
-        connections.close_all()
-
-
-def _race(code: str, method: str) -> list[str]:
     challenges = [challenge()["challenge"] for _ in range(WORKERS)]
-    connections.close_all()
-    from django_redis_auth import store
-
-    store.reset()
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
-    procs = [
-        ctx.Process(target=_worker, args=(barrier, results, c, code, method)) for c in challenges
-    ]
-    for p in procs:
-        p.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-    return sorted(outcomes)
+    return race(
+        [
+            lambda c=c: flows.verify_login(c, code, Client(ip="198.51.100.9"), method=method)
+            for c in challenges
+        ]
+    )
 
 
 def test_parallel_replays_of_one_totp_code_one_success(user):

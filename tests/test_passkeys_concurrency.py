@@ -7,12 +7,10 @@ Forked workers as in tests/test_mfa_concurrency.py (fakeredis lives in one proce
 
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
-from django.db import connections
 
 from django_redis_auth.mfa import passkeys
+from tests.forked import race
 from tests.mfa_helpers import login_pair
 from tests.test_passkeys import add_passkey
 from tests.webauthn_soft import SoftAuthenticator
@@ -22,39 +20,18 @@ pytestmark = [pytest.mark.real, pytest.mark.django_db(transaction=True)]
 WORKERS = 6
 
 
-def _worker(barrier, results, credential) -> None:
-    from django_redis_auth import store
+def _sign_in(credential: dict) -> None:
     from django_redis_auth.accounts import users
     from django_redis_auth.clients import Client
     from django_redis_auth.tokens import issuing
 
-    store.reset()  # never share the parent's sockets
-    barrier.wait(timeout=30)
-    try:
-        with users.atomic():
-            asserted = passkeys.authenticate(credential)
-            issuing.issue_token_pair(asserted.user, Client(ip="198.51.100.9"), amr=asserted.amr)
-        results.put("ok")
-    except Exception as exc:
-        results.put(getattr(exc, "default_code", type(exc).__name__))
-    finally:
-        connections.close_all()
+    with users.atomic():
+        asserted = passkeys.authenticate(credential)
+        issuing.issue_token_pair(asserted.user, Client(ip="198.51.100.9"), amr=asserted.amr)
 
 
 def _race(credentials: list[dict]) -> list[str]:
-    connections.close_all()
-    from django_redis_auth import store
-
-    store.reset()
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(len(credentials)), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(barrier, results, c)) for c in credentials]
-    for p in procs:
-        p.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-    return sorted(outcomes)
+    return race([lambda c=c: _sign_in(c) for c in credentials])
 
 
 def test_parallel_replays_of_one_assertion_one_success(user):
