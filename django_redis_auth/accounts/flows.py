@@ -226,7 +226,9 @@ def _record_failure(email: str, client: Client) -> None:
     # (Were Redis down for good, password_guard would have answered 503 already.)
     with contextlib.suppress(AuthUnavailable):
         if owner is not None:
-            activity.record(owner.pk, activity.SIGN_IN_FAILED, client=client, method="password")
+            activity.record(
+                users.user_id_of(owner), activity.SIGN_IN_FAILED, client=client, method="password"
+            )
         else:
             # The same query and round trip for an address without an account, so a
             # failure's cost does not tell the two apart.

@@ -202,7 +202,9 @@ def verify_login(
         )
         pair = tokens.issue_token_pair(user, client, amr=[*amr, Amr.MULTI_FACTOR], method=method)
         if method == factors.RECOVERY_CODE:
-            activity.record(user.pk, activity.RECOVERY_CODE_USED, client=client, method=method)
+            activity.record(
+                users.user_id_of(user), activity.RECOVERY_CODE_USED, client=client, method=method
+            )
     password_guard.reset(users.canonical_email_of(user))
     return _trusted(user, pair) if trust_device else pair
 
