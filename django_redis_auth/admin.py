@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from django_redis_auth.mfa.admin import FactorsAdminMixin
+from django_redis_auth.mfa.models import Passkey
 from django_redis_auth.models import User
 from django_redis_auth.tokens.admin import SessionsAdminMixin
 
@@ -92,3 +93,24 @@ class UserAdmin(FactorsAdminMixin, SessionsAdminMixin, DjangoUserAdmin):
 # Registered only where this model is the project's user model (it has no table otherwise).
 if settings.AUTH_USER_MODEL == "django_redis_auth.User":
     admin.site.register(User, UserAdmin)
+
+
+@admin.register(Passkey)
+class PasskeyAdmin(admin.ModelAdmin):
+    """Read-only: support sees which passkeys an account has; removing them goes through the
+    user's "Reset sign-in factors" action (or the user's own DELETE passkeys/<id>/), which
+    mails the notice and ends the sessions a bare row delete would leave alive."""
+
+    list_display = ("name", "user", "created", "last_used", "backup_state")
+    list_filter = ("backup_eligible", "backup_state")
+    list_select_related = ("user",)
+    exclude = ("public_key",)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -127,3 +127,20 @@ def test_change_page_shows_the_security_activity_read_only(client, make_user, lo
     section = page[page.index('id="security-activity"') :]
     assert "sign_in_failed" in section and "sign_in" in section
     assert "<form" not in section.split("</div>", 1)[0]  # nothing to act on: read-only
+
+
+def test_passkeys_are_listed_read_only(client, make_user):
+    from django_redis_auth.mfa.models import Passkey
+
+    admin_user = make_user(email="admin@example.com", is_staff=True, is_superuser=True)
+    bob = make_user(email="bob@example.com")
+    key = Passkey.objects.create(
+        user=bob, name="Bob's phone", credential_id="abc", public_key=b"k", user_handle="h"
+    )
+    client.force_login(admin_user)
+    listing = client.get("/admin/django_redis_auth/passkey/")
+    assert listing.status_code == 200 and "Bob&#x27;s phone" in listing.content.decode()
+    page = client.get(f"/admin/django_redis_auth/passkey/{key.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(f"/admin/django_redis_auth/passkey/{key.pk}/delete/").status_code == 403
+    assert Passkey.objects.filter(pk=key.pk).exists()
