@@ -336,3 +336,17 @@ def test_sign_in_options_are_capped_per_client_ip(user):
         other = bearer("")
         other.defaults["REMOTE_ADDR"] = "198.51.100.7"
         assert post(other, "passkeys/login/options/", {}).status_code == 200
+
+
+def test_a_failed_assertion_of_a_known_passkey_is_in_its_owners_activity(
+    enrolled, authenticator, user
+):
+    from django_redis_auth import activity
+
+    error(
+        sign_in(authenticator.get(login_options(), origin="https://evil.example")),
+        400,
+        "invalid_credential",
+    )
+    newest = activity.recent(user.pk, limit=1)[0][0]
+    assert (newest.type, newest.method) == ("sign_in_failed", "passkey")

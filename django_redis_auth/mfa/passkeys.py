@@ -21,6 +21,7 @@ Failures are one error, ``invalid_credential`` (400); which check failed is logg
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -50,7 +51,7 @@ from webauthn.helpers.structs import (
 from django_redis_auth import keys, store
 from django_redis_auth.accounts import users
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.exceptions.base import RateLimited
+from django_redis_auth.exceptions.base import AuthUnavailable, RateLimited
 from django_redis_auth.mfa.exceptions import (
     ChallengeExpired,
     InvalidCredential,
@@ -320,6 +321,7 @@ def authenticate(
             require_user_verification=True,
         )
     except _MALFORMED as exc:
+        _note_failure(passkey)
         _refuse(f"assertion: {exc}")
     account = user if user is not None else passkey.user
     if account is None or not users.is_active(account):
@@ -356,6 +358,15 @@ def _charge(client_ip: str | None) -> None:
 
 
 _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, binascii.Error)
+
+
+def _note_failure(passkey: Passkey) -> None:
+    """A failed assertion of a known passkey goes into its owner's activity list (best
+    effort: the answer is the same 400 either way)."""
+    from django_redis_auth import activity
+
+    with contextlib.suppress(AuthUnavailable):
+        activity.record(users.user_id_of(passkey.user), activity.SIGN_IN_FAILED, method="passkey")
 
 
 def _refuse(why: str) -> NoReturn:
