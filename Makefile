@@ -141,7 +141,8 @@ dist: venv
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
 	# The compiled catalogs ship in the wheel (Accept-Language works without a build step).
-	for lang in de fr es; do $(BIN)/python -m zipfile -l dist/*.whl | grep -q "locale/$$lang/LC_MESSAGES/django.mo" \
+	# (grep without -q reads the whole listing: -q would close the pipe on zipfile's printing)
+	for lang in de fr es; do $(BIN)/python -m zipfile -l dist/*.whl | grep "locale/$$lang/LC_MESSAGES/django.mo" >/dev/null \
 	    || { echo "make dist: $$lang catalog missing from the wheel"; exit 1; }; done
 
 # Supported versions are tested, not claimed: every Django / Python pair the classifiers name.
