@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from django_redis_auth.accounts import users_cache
 from django_redis_auth.conf import auth_settings
-from django_redis_auth.exceptions import AuthUnavailable, InvalidToken, UserInactive, UserNotFound
+from django_redis_auth.exceptions import AuthUnavailable, UserInactive, UserNotFound
 from django_redis_auth.tokens import claims, revocation
 from django_redis_auth.tokens import validation as token_validation
 from django_redis_auth.tokens import verified as verified_tokens
@@ -27,9 +27,9 @@ class RedisJWTAuthentication(JWTAuthentication):
     """``JWTAuthentication`` whose ``get_user`` also enforces revocation.
 
     The extension points stay simplejwt's: ``get_header`` → ``get_raw_token`` →
-    ``get_validated_token`` (signature, expiry, type; no I/O; simplejwt's own token classes
-    in a single decode, see ``token_validation``; a token this process validated before only
-    has its expiry re-checked, see ``verified_tokens``) → ``get_user``, which makes
+    ``get_validated_token`` (signature, expiry, type; no I/O; the configured token classes
+    verifying with the key set, see ``token_validation``; a token this process validated
+    before only has its expiry re-checked, see ``verified_tokens``) → ``get_user``, which makes
     the request's single Redis round trip, which returns the revocation state *and* the cached
     user together; only a cache miss touches the database (and refills the cache).
     """
@@ -37,15 +37,7 @@ class RedisJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = verified_tokens.recall(raw_token)
         if token is None:
-            # simplejwt's own checks in one decode; its full path for anything else.
-            token = token_validation.validate(raw_token)
-            if token is None:
-                try:
-                    token = super().get_validated_token(raw_token)
-                except (OverflowError, ValueError, OSError) as exc:
-                    # simplejwt turns exp into a datetime: a validly signed exp of 1e308 (or
-                    # past year 9999) overflows there instead of raising its TokenError.
-                    raise InvalidToken() from exc
+            token = token_validation.validate(raw_token)  # simplejwt's checks, PyJWT's decode
             claims.of(token)  # refuse tokens minted elsewhere with the same key
             verified_tokens.remember(raw_token, token)
         return token

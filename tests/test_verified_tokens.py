@@ -12,6 +12,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
+from django_redis_auth.tokens import signing
 from django_redis_auth.tokens import verified as verified_tokens
 from django_redis_auth.tokens.issuing import issue_token_pair
 from tests.helpers import authenticate
@@ -47,7 +48,7 @@ def test_a_tokens_later_requests_skip_the_signature_check(user, pyjwt_decodes):
     first_user, first = authenticate(access)
     second_user, second = authenticate(access)
     assert len(pyjwt_decodes) == 1
-    assert type(second) is AccessToken and second.payload == first.payload
+    assert type(second) is signing.AccessToken and second.payload == first.payload
     assert second is not first and second.payload is not first.payload
     assert second.token == first.token and second_user.pk == first_user.pk == user.pk
 
@@ -269,15 +270,16 @@ def test_oversized_or_unhashable_raw_tokens_are_not_remembered(user):
 
 def test_a_memo_shrunk_to_zero_by_another_thread_does_not_hang_a_writer():
     import threading
+    from collections import OrderedDict
 
     from django_redis_auth.tokens.memo import BoundedMemo
 
     memo = BoundedMemo(1)
 
-    class ShrinksWhenMeasured(dict):
+    class ShrinksWhenMeasured(OrderedDict):
         def __len__(self):
             memo.max_entries = 0
-            return dict.__len__(self)
+            return OrderedDict.__len__(self)
 
     memo._entries = ShrinksWhenMeasured({1: 1})
     writer = threading.Thread(target=memo.put, args=(2, 2), daemon=True)

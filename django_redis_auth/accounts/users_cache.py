@@ -30,10 +30,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init, pre_init
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from django_redis_auth import keys, store
@@ -95,37 +91,16 @@ class _Layout(NamedTuple):
     # added, removed, renamed or retyped is not read (the row is loaded and re-cached).
     signature: str
     converters: tuple[Callable[[Any], Any] | None, ...]
-    # Instances can be built by filling __dict__ (what Model.__init__ does for positional
-    # values) because nothing of the model's own runs in between (see _instance).
-    plain: bool
-
-
-def _class_attribute(model: type, name: str) -> Any:
-    for klass in model.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
 
 
 @cache
 def _layout(model: type[models.Model]) -> _Layout:
     fields = _fields(model)
-    attnames = tuple(f.attname for f in fields)
     described = repr([(f.attname, type(f).__module__, type(f).__qualname__) for f in fields])
-    plain = (
-        model.__init__ is models.Model.__init__
-        and model.__setattr__ is models.Model.__setattr__
-        and model.from_db.__func__ is models.Model.from_db.__func__
-        and all(
-            type(_class_attribute(model, name)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
-            for name in attnames
-        )
-    )
     return _Layout(
-        attnames=attnames,
+        attnames=tuple(f.attname for f in fields),
         signature=hashlib.sha256(described.encode()).hexdigest()[:8],
         converters=tuple(None if type(f) in _AS_JSON else f.to_python for f in fields),
-        plain=plain,
     )
 
 
@@ -181,31 +156,17 @@ _IMMUTABLE = (
 
 
 def _instance(model: type[models.Model], row: tuple[Any, ...]) -> Any:
-    """What ``Model.from_db`` returns for ``row`` (``password`` deferred), built directly
-    when the model allows it: ``Model.__init__`` would only assign each value to its plain
-    field attribute, between ``pre_init`` (so: only without receivers) and ``post_init``
-    (sent, as always: ``receivers`` uses it)."""
-    layout = _layout(model)
-    db = router.db_for_read(model)
-    if not layout.plain or pre_init.has_listeners(model):
-        return model.from_db(db, list(layout.attnames), list(row))
-    user = model.__new__(model)
-    state = ModelState()
-    state.adding = False
-    state.db = db
-    values = user.__dict__
-    values["_state"] = state
-    values.update(zip(layout.attnames, row, strict=True))
-    post_init.send(sender=model, instance=user)
-    return user
+    """The instance Django builds for ``row`` read from the database, ``password``
+    deferred: ``Model.from_db`` (so a model's own ``from_db``, ``__init__`` and its
+    ``pre_init`` / ``post_init`` receivers run as for any query)."""
+    return model.from_db(router.db_for_read(model), list(_layout(model).attnames), list(row))
 
 
 def deserialize(raw: bytes | str) -> Any | None:
     """A user instance from its cached JSON, or ``None`` if the entry is unusable
     (another format version, or the model's fields changed since it was written).
 
-    Every call returns a fresh instance, as ``Model.from_db`` builds it (``post_init``
-    sent, ``_state`` of a row read from the database)."""
+    Every call returns a fresh instance, built by ``Model.from_db``."""
     model = get_user_model()
     memo_key = (model, raw)
     row = _ROWS.get(memo_key)

@@ -47,6 +47,7 @@ __all__ = [
     "VerifyingKey",
     "backend",
     "key_set",
+    "keyed",
     "public_jwk",
     "thumbprint",
 ]
@@ -350,3 +351,47 @@ class RefreshToken(KeyedToken, simplejwt_tokens.RefreshToken):
 
 class UntypedToken(KeyedToken, simplejwt_tokens.UntypedToken):
     """simplejwt's ``UntypedToken`` (any token type), verified with the key set."""
+
+
+_keyed: dict[type, type] = {}
+
+
+def keyed(token_class: type) -> type:
+    """``token_class`` verifying with :func:`backend`: the class itself if it already does
+    (one of ours) or brings a backend of its own (it overrides ``token_backend`` or
+    ``get_token_backend``), for simplejwt's ``AccessToken``, ``RefreshToken`` and
+    ``UntypedToken`` the classes of this module, else a subclass of it with
+    :class:`KeyedToken` mixed in (same name, every other method the class's own).
+
+    Why: ``SIMPLE_JWT["AUTH_TOKEN_CLASSES"]`` defaults to simplejwt's ``AccessToken``, whose
+    documented ``get_token_backend()`` is simplejwt's backend, which knows one verifying key
+    and no ``kid``: tokens of a rotated key would be refused. A subclass is how simplejwt
+    documents changing a token class. With HMAC the subclass verifies with simplejwt's own
+    backend, exactly as the class would (and skips its per-token import-string look-up).
+    """
+    found = _keyed.get(token_class)
+    if found is None:
+        own = simplejwt_tokens.Token
+        if issubclass(token_class, KeyedToken) or (
+            token_class.token_backend is not own.token_backend
+            or token_class.get_token_backend is not own.get_token_backend
+        ):
+            found = token_class
+        else:
+            found = type(
+                token_class.__name__,
+                (KeyedToken, token_class),
+                {"__module__": __name__, "__doc__": token_class.__doc__},
+            )
+        found = _keyed.setdefault(token_class, found)  # one class, even under a race
+    return found
+
+
+# simplejwt's own classes verify as the ones above (documented in docs/python-api.md).
+_keyed.update(
+    {
+        simplejwt_tokens.AccessToken: AccessToken,
+        simplejwt_tokens.RefreshToken: RefreshToken,
+        simplejwt_tokens.UntypedToken: UntypedToken,
+    }
+)
