@@ -140,6 +140,10 @@ def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | Non
 # invalidate (a changed user is a different entry). Redis is still read on every request;
 # this only skips re-parsing identical JSON. Rows holding mutable values (a JSONField dict,
 # say) are not kept, so an instance can never alter what the next request sees.
+# What it buys (benchmarks, 2026-12-07, the benchmark's user model): JSON to instance in
+# 6.9 µs for a user seen among the last 1,024 instead of 12.5 µs without the memo (json.loads,
+# the datetime conversions, then Model.from_db either way); a user not among them pays
+# ~1 µs more than without it (13.6 µs), for the look-up and the insertion.
 _ROWS = BoundedMemo(1024)
 _IMMUTABLE = (
     str,
