@@ -24,8 +24,6 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import authentication as simplejwt_authentication
 from rest_framework_simplejwt import state
@@ -36,6 +34,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, SlidingTo
 
 from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.tokens import validation as token_validation
+from tests.fleet_keys import key_pair
 
 SECRET = "not_secret, " + "but 64 bytes long " * 3  # PyJWT warns about shorter HMAC keys
 AUDIENCE = "openid-client-id"
@@ -43,23 +42,10 @@ ISSUER = "https://www.myoidcprovider.com"
 LEEWAY = 100
 
 
-def _pem_pair(private_key: Any) -> tuple[str, str]:
-    private = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-RSA_PRIVATE, RSA_PUBLIC = _pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-RSA_PRIVATE_2, _ = _pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-EC_PRIVATE, EC_PUBLIC = _pem_pair(ec.generate_private_key(ec.SECP256R1()))
+# Pairs of their own (n=7, 8), apart from the ones other tests sign with.
+RSA_PRIVATE, RSA_PUBLIC = key_pair("RS256", 7)
+RSA_PRIVATE_2, _ = key_pair("RS256", 8)
+EC_PRIVATE, EC_PUBLIC = key_pair("ES256", 7)
 
 BACKENDS: dict[str, Callable[[], TokenBackend]] = {
     "hs256": lambda: TokenBackend("HS256", SECRET),
