@@ -12,6 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from django_redis_auth.authentication import RedisJWTAuthentication
 from django_redis_auth.exceptions import exception_handler
@@ -56,6 +57,11 @@ class BaseAPIView(GenericAPIView):
         serializer = self.get_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+def accepted(detail: object) -> Response:
+    """The 202 ``{"detail": ...}`` of a request whose effect (usually a mail) follows."""
+    return Response({"detail": str(detail)}, status=202)
 
 
 class PublicAPIView(BaseAPIView):

@@ -30,7 +30,7 @@ from django.http import HttpRequest
 
 from django_redis_auth.conf import auth_settings
 
-__all__ = ["Client", "client_of", "forwarded_for", "remote_addr", "resolve_ip", "watch"]
+__all__ = ["NOBODY", "Client", "client_of", "forwarded_for", "remote_addr", "resolve_ip", "watch"]
 
 logger = logging.getLogger("django_redis_auth")
 
@@ -54,6 +54,10 @@ class Client:
     ip: str | None = None
     user_agent: str = ""
     request: Any = field(default=None, repr=False, compare=False)
+
+
+#: The caller of a service called from Python with no request behind it (defaults).
+NOBODY = Client()
 
 
 def _parse_ip(value: str) -> str | None:

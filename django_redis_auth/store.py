@@ -115,7 +115,7 @@ class ScriptPipeline:
 
     def __getattr__(self, name: str) -> Any:
         command = getattr(self.pipe, name)
-        if name == "execute":
+        if name == "execute" or not callable(command):
             return command
 
         def queue(*args: Any, **kwargs: Any) -> Any:

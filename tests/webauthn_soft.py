@@ -101,18 +101,14 @@ class SoftAuthenticator:
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         self.credentials.append(credential)
-        return {
-            "id": b64url(credential.id),
-            "rawId": b64url(credential.id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
+        return _as_json(
+            credential,
+            {
                 "clientDataJSON": b64url(client_data),
                 "attestationObject": b64url(attestation),
                 "transports": ["internal", "hybrid"],
             },
-        }
+        )
 
     # --- navigator.credentials.get() -------------------------------------------------------
 
@@ -146,22 +142,30 @@ class SoftAuthenticator:
         signature = credential.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return {
-            "id": b64url(credential.id),
-            "rawId": b64url(credential.id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
+        return _as_json(
+            credential,
+            {
                 "clientDataJSON": b64url(client_data),
                 "authenticatorData": b64url(auth_data),
                 "signature": b64url(signature),
                 "userHandle": b64url(credential.user_handle),
             },
-        }
+        )
 
 
 def _client_data(kind: str, challenge: str, origin: str) -> bytes:
     return json.dumps(
         {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
     ).encode()
+
+
+def _as_json(credential: Credential, response: dict[str, Any]) -> dict[str, Any]:
+    """A ``PublicKeyCredential`` as the browser's ``toJSON()`` gives it."""
+    return {
+        "id": b64url(credential.id),
+        "rawId": b64url(credential.id),
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "clientExtensionResults": {},
+        "response": response,
+    }

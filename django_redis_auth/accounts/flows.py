@@ -45,7 +45,7 @@ from django_redis_auth.accounts.second_step import (
     start_login_challenge,
     verify_login,
 )
-from django_redis_auth.clients import Client
+from django_redis_auth.clients import NOBODY, Client
 from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
@@ -76,8 +76,6 @@ __all__ = [
     "verify_login",
 ]
 
-_NOBODY = Client()
-
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -91,7 +89,7 @@ def _check_password_rules(password: str, user: Any, field: str) -> None:
 # --- sign-up and email verification ---------------------------------------------------------
 
 
-def signup(email: str, password: str, client: Client = _NOBODY) -> None:
+def signup(email: str, password: str, client: Client = NOBODY) -> None:
     """Create an unverified account and mail it an ``email_verification`` code.
 
     Existing addresses, verified or not, are left alone and get a "someone tried to sign up
@@ -154,7 +152,7 @@ def _signup_existing(
     return AuthEmail(to=users.stored_email(user), kind=EmailKind.SIGNUP_EXISTS)
 
 
-def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.TokenPair:
+def verify_email(email: str, code: str, client: Client = NOBODY) -> tokens.TokenPair:
     """Consume an ``email_verification`` code, mark the address verified, sign the user in.
 
     Raises ``InvalidCode`` / ``TooManyAttempts`` (400) or ``AuthUnavailable`` (503).
@@ -177,7 +175,7 @@ def verify_email(email: str, code: str, client: Client = _NOBODY) -> tokens.Toke
 
 
 def login(
-    email: str, password: str, client: Client = _NOBODY, *, device_token: str | None = None
+    email: str, password: str, client: Client = NOBODY, *, device_token: str | None = None
 ) -> tokens.TokenPair | Challenge:
     """Email + password → a token pair, or a :class:`Challenge` when a second factor applies.
 
@@ -239,7 +237,7 @@ def _record_failure(email: str, client: Client) -> None:
 
 
 def request_code(
-    email: str, purpose: str, client: Client = _NOBODY, *, challenge: str | None = None
+    email: str, purpose: str, client: Client = NOBODY, *, challenge: str | None = None
 ) -> None:
     """(Re)send a code for ``purpose``; the same steps whether or not a code is sent.
 
@@ -298,13 +296,13 @@ def may_sign_in_by_code(user: Any) -> bool:
 # --- password reset -------------------------------------------------------------------------
 
 
-def request_password_reset(email: str, client: Client = _NOBODY) -> None:
+def request_password_reset(email: str, client: Client = NOBODY) -> None:
     """Mail a ``password_reset`` code if the account exists (the same steps if not)."""
     request_code(email, Purpose.PASSWORD_RESET, client)
 
 
 def confirm_password_reset(
-    email: str, code: str, new_password: str, client: Client = _NOBODY
+    email: str, code: str, new_password: str, client: Client = NOBODY
 ) -> None:
     """Set a new password with a ``password_reset`` code and sign out every device.
 

@@ -23,7 +23,7 @@ from django.utils.crypto import salted_hmac
 
 from django_redis_auth import activity
 from django_redis_auth.accounts import password_guard, users, users_cache
-from django_redis_auth.clients import Client
+from django_redis_auth.clients import NOBODY, Client
 from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.conf import auth_settings
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 CHALLENGE_SALT = "django_redis_auth.login_challenge"
-_NOBODY = Client()
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def second_step(
 
 def start_login_challenge(
     user: Any,
-    client: Client = _NOBODY,
+    client: Client = NOBODY,
     *,
     methods: list[str] | None = None,
     first: Iterable[str] = (Amr.PASSWORD,),
@@ -160,7 +159,7 @@ class TrustedPair(tokens.TokenPair):
 def verify_login(
     challenge: str,
     code: str,
-    client: Client = _NOBODY,
+    client: Client = NOBODY,
     *,
     method: str | None = None,
     trust_device: bool = False,

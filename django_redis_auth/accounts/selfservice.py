@@ -26,7 +26,7 @@ from django.db import IntegrityError
 
 from django_redis_auth import receivers, signals
 from django_redis_auth.accounts import password_guard, users, users_cache
-from django_redis_auth.clients import Client
+from django_redis_auth.clients import NOBODY, Client
 from django_redis_auth.codes import otp, senders
 from django_redis_auth.codes.purposes import EmailKind, Purpose
 from django_redis_auth.codes.senders import AuthEmail
@@ -55,8 +55,6 @@ __all__ = [
     "request_email_change",
     "request_second_factor",
 ]
-
-_NOBODY = Client()
 
 
 class Deletion(enum.Enum):
@@ -113,7 +111,7 @@ def _send_code(user: Any, purpose: Purpose, client: Client) -> None:
 
 
 def change_password(
-    user: Any, current_password: str, new_password: str, client: Client = _NOBODY
+    user: Any, current_password: str, new_password: str, client: Client = NOBODY
 ) -> tokens.TokenPair:
     """Set a new password for a signed-in user who knows the current one. Every session of
     the user ends (the caller's too), and the caller gets a fresh pair in the same step, so
@@ -156,7 +154,7 @@ def _second_factor_usable(user: Any) -> None:
         raise SecondFactorUnavailable()
 
 
-def request_second_factor(user: Any, client: Client = _NOBODY) -> None:
+def request_second_factor(user: Any, client: Client = NOBODY) -> None:
     """Mail a ``second_factor`` code to the account's address; confirming it turns the
     emailed second factor on. Raises ``SecondFactorUnavailable`` (403) when the policy is
     "off" or the model has no ``otp_required``, ``SecondFactorAlreadyOn`` (409),
@@ -168,7 +166,7 @@ def request_second_factor(user: Any, client: Client = _NOBODY) -> None:
     _send_code(user, Purpose.SECOND_FACTOR, client)
 
 
-def confirm_second_factor(user: Any, code: str, client: Client = _NOBODY) -> bool:
+def confirm_second_factor(user: Any, code: str, client: Client = NOBODY) -> bool:
     """Turn the emailed second factor on with the code :func:`request_second_factor` sent.
     Returns the new ``otp_required`` (True). Raises ``InvalidCode`` / ``TooManyAttempts``."""
     user = _row(user)
@@ -189,7 +187,7 @@ def confirm_second_factor(user: Any, code: str, client: Client = _NOBODY) -> boo
     return True
 
 
-def disable_second_factor(user: Any, password: str, client: Client = _NOBODY) -> bool:
+def disable_second_factor(user: Any, password: str, client: Client = NOBODY) -> bool:
     """Turn the emailed second factor off; needs the password. Returns the new
     ``otp_required`` (False) and mails a notice. Refused with ``SecondFactorRequired``
     (403) when ``SECOND_FACTOR = "required"``."""
@@ -210,9 +208,7 @@ def disable_second_factor(user: Any, password: str, client: Client = _NOBODY) ->
 # --- email change ---------------------------------------------------------------------------
 
 
-def request_email_change(
-    user: Any, new_email: str, password: str, client: Client = _NOBODY
-) -> None:
+def request_email_change(user: Any, new_email: str, password: str, client: Client = NOBODY) -> None:
     """Start moving the account to ``new_email``: a code to the new address, a notice to the
     old one. Enumeration-safe: when another account has the new address the same steps run
     (the same limits, charged to the new address, a dry run of the code) and the caller gets
@@ -244,7 +240,7 @@ def request_email_change(
 
 
 def confirm_email_change(
-    user: Any, new_email: str, code: str, client: Client = _NOBODY
+    user: Any, new_email: str, code: str, client: Client = NOBODY
 ) -> tokens.TokenPair:
     """Move the account to ``new_email`` with the code sent there: the address is changed
     and verified, every session ends and the caller gets a fresh pair (other devices are
@@ -293,7 +289,7 @@ def confirm_email_change(
 
 
 def delete_account(
-    user: Any, password: str | None = None, code: str | None = None, client: Client = _NOBODY
+    user: Any, password: str | None = None, code: str | None = None, client: Client = NOBODY
 ) -> Deletion:
     """Delete the account (or deactivate it: ``ACCOUNT_DELETION = "deactivate"``); every
     token of the user is revoked before the row changes (receivers.py).

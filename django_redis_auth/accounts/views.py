@@ -36,7 +36,7 @@ from django_redis_auth.accounts.serializers import (
     SignupSerializer,
     TrustedPairSerializer,
 )
-from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView
+from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView, accepted
 from django_redis_auth.clients import client_of
 from django_redis_auth.conf import auth_settings
 from django_redis_auth.exceptions import (
@@ -87,10 +87,6 @@ EMAIL_CHANGE_ACCEPTED = _(
 )
 
 
-def _accepted(detail: object) -> Response:
-    return Response({"detail": str(detail)}, status=status.HTTP_202_ACCEPTED)
-
-
 #: What a sign-in answers (login/, google/): a token pair, or a second-factor challenge.
 SIGN_IN_ANSWERS = {200: TokenPairSerializer, 202: LoginChallengeSerializer}
 
@@ -113,7 +109,7 @@ class SignupView(PublicAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated()
         flows.signup(data["email"], data["password"], client_of(request))
-        return _accepted(SIGNUP_ACCEPTED)
+        return accepted(SIGNUP_ACCEPTED)
 
 
 class EmailVerifyView(PublicAPIView):
@@ -141,7 +137,7 @@ class LoginCodeView(PublicAPIView):
 
     def post(self, request: Request) -> Response:
         code_signin.request(self.validated()["email"], client_of(request))
-        return _accepted(CODE_ACCEPTED)
+        return accepted(CODE_ACCEPTED)
 
 
 class LoginCodeConfirmView(PublicAPIView):
@@ -198,7 +194,7 @@ class RequestCodeView(PublicAPIView):
         flows.request_code(
             data["email"], data["purpose"], client_of(request), challenge=data.get("challenge")
         )
-        return _accepted(CODE_ACCEPTED)
+        return accepted(CODE_ACCEPTED)
 
 
 class PasswordResetView(PublicAPIView):
@@ -211,7 +207,7 @@ class PasswordResetView(PublicAPIView):
 
     def post(self, request: Request) -> Response:
         flows.request_password_reset(self.validated()["email"], client_of(request))
-        return _accepted(CODE_ACCEPTED)
+        return accepted(CODE_ACCEPTED)
 
 
 class PasswordResetConfirmView(PublicAPIView):
@@ -261,7 +257,7 @@ class SecondFactorEnableView(AuthenticatedAPIView):
     def post(self, request: Request) -> Response:
         reauth.require_recent_authentication(request)
         account.request_second_factor(request.user, client_of(request))
-        return _accepted(CODE_SENT)
+        return accepted(CODE_SENT)
 
 
 class SecondFactorConfirmView(AuthenticatedAPIView):
@@ -312,7 +308,7 @@ class EmailChangeView(AuthenticatedAPIView):
         account.request_email_change(
             request.user, data["new_email"], data["password"], client_of(request)
         )
-        return _accepted(EMAIL_CHANGE_ACCEPTED)
+        return accepted(EMAIL_CHANGE_ACCEPTED)
 
 
 class EmailChangeConfirmView(AuthenticatedAPIView):
@@ -351,7 +347,7 @@ class AccountDeleteView(AuthenticatedAPIView):
             request.user, data.get("password"), data.get("code"), client_of(request)
         )
         if outcome is account.Deletion.CODE_SENT:
-            return _accepted(CODE_SENT)
+            return accepted(CODE_SENT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

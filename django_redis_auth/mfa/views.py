@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_redis_auth.accounts import users, users_cache
-from django_redis_auth.api import AuthenticatedAPIView
+from django_redis_auth.api import AuthenticatedAPIView, accepted
 from django_redis_auth.clients import client_of
 from django_redis_auth.exceptions import (
     AuthUnavailable,
@@ -155,5 +154,5 @@ class ReauthView(AuthenticatedAPIView):
             credential=data.get("credential"),
         )
         if until is None:
-            return Response({"detail": str(REAUTH_CODE_SENT)}, status=status.HTTP_202_ACCEPTED)
+            return accepted(REAUTH_CODE_SENT)
         return Response({"reauthenticated_until": until})
