@@ -30,13 +30,14 @@ def main() -> int:
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report")
     args = parser.parse_args()
 
-    from benchmarks import environment, fixtures
+    from benchmarks import environment
 
     try:
         environment.prepare()
     except environment.BenchError as exc:
         print(f"profile_auth: {exc}", file=sys.stderr)
         return 2
+    from benchmarks import fixtures  # the package's modules read settings when imported
     environment.reset_state()
     import jwt
     from django.contrib.auth import get_user_model

@@ -235,6 +235,11 @@ _guard = _Guard()
 on_change(reset)
 
 
+def breaker_open() -> bool:
+    """Whether the circuit breaker refuses Redis at the moment (no I/O)."""
+    return bool(_guard.open_until) and _guard.clock() < _guard.open_until
+
+
 def guard() -> _Guard:
     """``with guard(): ...`` — any Redis failure in the block becomes :class:`AuthUnavailable`."""
     return _guard

@@ -26,13 +26,14 @@ __all__ = ["FactorsAdminMixin"]
 
 
 class FactorsAdminMixin:
-    def get_actions(self, request: HttpRequest) -> Any:
+    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Added here rather than in ``actions``, which the mixins would override in each other.
-        found = super().get_actions(request)  # type: ignore[misc]
+        # Extra arguments pass through (Django 6.1 adds ``action_location``), and the entry is
+        # stored as ``get_action`` gives it: a tuple before 6.1, an ``Action`` from then on.
+        found = super().get_actions(request, *args, **kwargs)  # type: ignore[misc]
         if "reset_factors" in found or not self.has_change_permission(request):  # type: ignore[attr-defined]
             return found
-        func, name, description = self.get_action("reset_factors")  # type: ignore[attr-defined]
-        found[name] = (func, name, description)
+        found["reset_factors"] = self.get_action("reset_factors")  # type: ignore[attr-defined]
         return found
 
     @admin.action(
