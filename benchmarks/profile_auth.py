@@ -38,6 +38,7 @@ def main() -> int:
         print(f"profile_auth: {exc}", file=sys.stderr)
         return 2
     from benchmarks import fixtures  # the package's modules read settings when imported
+
     environment.reset_state()
     import jwt
     from django.contrib.auth import get_user_model
