@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router
+from django.db.models import DEFERRED
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from django_redis_auth import keys, store
@@ -91,6 +92,10 @@ class _Layout(NamedTuple):
     # added, removed, renamed or retyped is not read (the row is loaded and re-cached).
     signature: str
     converters: tuple[Callable[[Any], Any] | None, ...]
+    # Where, among the model's concrete fields, the fields not cached go (``password``): a
+    # row of every field, those ``DEFERRED``, is what ``Model.from_db`` builds from a short
+    # row anyway, by a membership scan per field (~2.4 µs of ~8).
+    deferred_at: tuple[int, ...]
 
 
 @cache
@@ -101,6 +106,9 @@ def _layout(model: type[models.Model]) -> _Layout:
         attnames=tuple(f.attname for f in fields),
         signature=hashlib.sha256(described.encode()).hexdigest()[:8],
         converters=tuple(None if type(f) in _AS_JSON else f.to_python for f in fields),
+        deferred_at=tuple(
+            i for i, f in enumerate(model._meta.concrete_fields) if f.attname in NEVER_CACHED
+        ),
     )
 
 
@@ -116,6 +124,8 @@ def serialize(user: models.Model) -> str:
 
 
 def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | None:
+    """The row ``raw`` holds: a value per concrete field of ``model``, ``DEFERRED`` for the
+    fields not cached; ``None`` if the entry is unusable."""
     layout = _layout(model)
     try:
         data = json.loads(raw)
@@ -126,13 +136,16 @@ def _parse(model: type[models.Model], raw: bytes | str) -> tuple[Any, ...] | Non
             or data[1] != layout.signature
         ):
             return None
-        return tuple(
+        row = [
             value if convert is None else convert(value)
             for convert, value in zip(layout.converters, data[2:], strict=True)
-        )
+        ]
     except (ValueError, TypeError, AttributeError, ValidationError):
         logger.warning("Discarding unreadable cached user entry")
         return None
+    for position in layout.deferred_at:  # ascending: each insert keeps the later ones right
+        row.insert(position, DEFERRED)
+    return tuple(row)
 
 
 # Parsed rows of recently seen entries, keyed by the entry's exact bytes: the same user
@@ -160,9 +173,9 @@ _IMMUTABLE = (
 
 
 def _instance(model: type[models.Model], row: tuple[Any, ...]) -> Any:
-    """The instance Django builds for ``row`` read from the database, ``password``
-    deferred: ``Model.from_db`` (so a model's own ``from_db``, ``__init__`` and its
-    ``pre_init`` / ``post_init`` receivers run as for any query)."""
+    """The instance Django builds for ``row`` (see :func:`_parse`) read from the database,
+    ``password`` deferred: ``Model.from_db`` (so a model's own ``from_db``, ``__init__`` and
+    its ``pre_init`` / ``post_init`` receivers run as for any query)."""
     return model.from_db(router.db_for_read(model), list(_layout(model).attnames), list(row))
 
 
@@ -178,7 +191,7 @@ def deserialize(raw: bytes | str) -> Any | None:
         row = _parse(model, raw)
         if row is None:
             return None
-        if all(isinstance(v, _IMMUTABLE) for v in row):
+        if all(v is DEFERRED or isinstance(v, _IMMUTABLE) for v in row):
             _ROWS.put(memo_key, row)
     return _instance(model, row)
 
