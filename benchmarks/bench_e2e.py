@@ -217,7 +217,8 @@ def run(args: Any, out: Callable[[str], None]) -> list[Target]:
 
     out(
         f"Servers: {', '.join(label for _, _, label in SETUPS)}, serving the example project "
-        "(`DEBUG=0`, persistent DB connections, the same middleware for every endpoint) on "
+        "(`DEBUG=0`; DB connections: persistent under gunicorn, Django's psycopg pool under "
+        "uvicorn, as Django advises for ASGI; the same middleware for every endpoint) on "
         f"Postgres + Redis; `wrk -t2 -c{CONNECTIONS} --latency`, {args.duration} s per run"
         + ("" if args.quick else ", runs in ABBA order per server and mode, figures averaged")
         + f". Many users: `wrk_tokens.lua` cycles the tokens of {setup['users']:,} users "

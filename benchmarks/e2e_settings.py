@@ -29,3 +29,11 @@ if os.environ.get("BENCH_COUNT_REDIS"):
 # One query per request for the stateless baseline, not two: with health checks on, Django
 # also sends "SELECT 1" before the first query of every request (ours makes none).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
+
+_db = DATABASES["default"]  # noqa: F405
+if os.environ.get("BENCH_SERVER") == "asgi" and _db["ENGINE"].endswith("postgresql"):
+    # Django's advice for ASGI: no persistent connections (there they are kept per request
+    # thread and never reused: under wrk's load the stateless baseline ran Postgres out of
+    # connections, "too many clients already"), the backend's own pool instead.
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = True
