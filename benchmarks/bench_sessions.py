@@ -110,10 +110,9 @@ def run(args: Any, out: Out) -> list[Target]:
         out=out,
     )
 
-    # Listing and refreshing, with the users above present. Sign-ins go to another user:
-    # at MAX_SESSIONS_PER_USER the cap ends the session whose index score (its expiry, in
-    # whole seconds of `exp`) is lowest, and among the many opened in one second that can be
-    # the one being rotated here (then the next rotation is refused, as it should be).
+    # Listing and refreshing, with the users above present. Sign-ins go to another user, so
+    # the listed user keeps its 11 sessions (hundreds of sign-ins would fill it to
+    # MAX_SESSIONS_PER_USER, and the cap would end sessions of it).
     listed = fixtures.make_user("bench-sessions@bench.example")
     signer = fixtures.make_user("bench-sessions-signer@bench.example")
     for i in range(10):

@@ -231,6 +231,32 @@ def test_user_agent_families():
 # --- bounded sessions ---------------------------------------------------------------------------
 
 
+def test_the_cap_orders_sessions_used_within_one_second(user, api):
+    """A token's ``exp`` has whole seconds, so sessions opened or refreshed in one second
+    share an expiry; the cap still ends the one used longest ago, not an arbitrary one."""
+    with override_package(MAX_SESSIONS_PER_USER=2):
+        with time_machine.travel(T0, tick=False) as clock:
+
+            def tick():
+                clock.shift(timedelta(milliseconds=10))
+
+            kept = sign_in(browser()).json()
+            tick()
+            idle = sign_in(browser()).json()
+            for _ in range(6):  # all within one second
+                tick()
+                kept = api.post(
+                    "/auth/token/refresh/", {"refresh": kept["refresh"]}, format="json"
+                ).json()
+                tick()
+                # `idle` is the least recently used now: one session more ends it
+                newest = sign_in(browser()).json()
+                assert bearer(idle["access"]).get("/auth/me/").status_code == 401
+                assert bearer(kept["access"]).get("/auth/me/").status_code == 200
+                assert bearer(newest["access"]).get("/auth/me/").status_code == 200
+                idle = newest
+
+
 def test_one_session_more_ends_the_least_recently_used(user, api):
     with override_package(MAX_SESSIONS_PER_USER=3):
         with time_machine.travel(T0, tick=False) as clock:

@@ -5,9 +5,12 @@
 --#include ttl
 
 -- List family `member` in the user's session index until `now + ttl` (scores are expiry
--- times), dropping the members that have expired.
+-- times), dropping the members that have expired. The expiry is a token's `exp` (whole
+-- seconds), so sessions used within one second would tie and the cap would end any of
+-- them: the score also carries the millisecond of this use as a fraction below 1 ms, which
+-- keeps them in order of use and moves no expiry by a whole millisecond.
 local function index_family(index, member, now, ttl)
   redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
-  redis.call('ZADD', index, now + ttl, member)
+  redis.call('ZADD', index, now + ttl + (now % 1000) / 1000, member)
   outlive(index, ttl)
 end
