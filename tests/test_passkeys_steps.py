@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from django_redis_auth.conf import auth_settings
 from django_redis_auth.mfa.models import Passkey, RecoveryCode
 from tests.helpers import error, override_package
 from tests.mfa_helpers import bearer, enrol, login_pair, post
@@ -53,6 +54,54 @@ def test_password_then_passkey(enrolled, authenticator):
         bearer(""), "login/verify/", {"challenge": body["challenge"], "credential": credential}
     )
     error(again, 400, "invalid_code")
+
+
+def test_fresh_options_for_the_step_after_a_failed_answer(enrolled, authenticator):
+    # A failed answer spends the WebAuthn challenge of login/'s 202 (as does its expiry,
+    # PASSKEY_CHALLENGE_TTL, within the login challenge's CODE_TTL): the same login
+    # challenge gets new options instead of a new password step.
+    body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
+    failed = authenticator.get({"publicKey": body["publicKey"]}, uv=False)
+    step = {"challenge": body["challenge"], "credential": failed}
+    error(post(bearer(""), "login/verify/", step), 400, "invalid_credential")
+    again = authenticator.get({"publicKey": body["publicKey"]})
+    step = {"challenge": body["challenge"], "credential": again}
+    error(post(bearer(""), "login/verify/", step), 400, "challenge_expired")
+
+    fresh = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+    assert fresh.status_code == 200, fresh.content
+    options = fresh.json()["publicKey"]
+    assert options["challenge"] != body["publicKey"]["challenge"]
+    assert options["allowCredentials"] == body["publicKey"]["allowCredentials"]
+    # Bound to this login challenge: no answer to the discoverable sign-in
+    error(sign_in(authenticator.get({"publicKey": options})), 400, "invalid_credential")
+    fresh = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+    credential = authenticator.get(fresh.json())
+    step = {"challenge": body["challenge"], "credential": credential}
+    verified = post(bearer(""), "login/verify/", step)
+    assert verified.status_code == 200, verified.content
+    assert amr(verified.json()["access"]) == ["pwd", "hwk", "user", "mfa"]
+
+
+def test_step_options_need_a_live_login_challenge_with_a_passkey(enrolled, user):
+    forged = post(bearer(""), "passkeys/login/options/", {"challenge": "not-a-challenge"})
+    error(forged, 400, "invalid_code")
+    both = {"challenge": "x", "email": "alice@example.com"}
+    error(post(bearer(""), "passkeys/login/options/", both), 400, "invalid_input")
+    with time_machine.travel(T0, tick=False) as clock:
+        body = post(
+            bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}
+        ).json()
+        clock.shift(int(auth_settings.CODE_TTL) + 1)
+        late = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+        error(late, 400, "invalid_code")
+    # An account whose second step has no passkey
+    Passkey.objects.all().delete()
+    enrol()
+    body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
+    assert "passkey" not in body["methods"]
+    other = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+    error(other, 400, "method_not_available")
 
 
 def test_the_second_step_takes_only_its_own_challenge(enrolled, authenticator):

@@ -37,6 +37,7 @@ __all__ = [
     "Challenge",
     "TrustedPair",
     "challenge_user",
+    "passkey_step_options",
     "second_step",
     "start_login_challenge",
     "verify_login",
@@ -94,6 +95,30 @@ def second_step(
             user=user, kind=passkeys.STEP, binding=passkeys.step_binding(challenge)
         )
     return Challenge(challenge, tuple(methods), passkey_options=options)
+
+
+def passkey_step_options(challenge: str, client: Client = NOBODY) -> dict[str, Any]:
+    """New WebAuthn request options for the passkey step of ``challenge`` (login/'s 202).
+
+    Why: the options a 202 carries live ``PASSKEY_CHALLENGE_TTL`` and a failed answer spends
+    them, while the login challenge lives ``CODE_TTL``; without this the user would have to
+    give the password again. Raises ``InvalidCode`` for a bad or expired challenge (as
+    ``login/verify/`` does) and ``MethodNotAvailable`` when the step offers no passkey.
+    """
+    found = challenge_user(challenge)
+    if found is None:
+        raise InvalidCode()
+    user = found[0]
+    if factors.PASSKEY not in factors.second_step_methods(user):
+        raise MethodNotAvailable()
+    from django_redis_auth.mfa import passkeys
+
+    return passkeys.request_options(
+        user=user,
+        kind=passkeys.STEP,
+        binding=passkeys.step_binding(challenge),
+        client_ip=client.ip,
+    )
 
 
 def start_login_challenge(

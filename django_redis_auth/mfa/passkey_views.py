@@ -14,10 +14,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_redis_auth.accounts import users
+from django_redis_auth.accounts import second_step, users
 from django_redis_auth.api import AuthenticatedAPIView, PublicAPIView
 from django_redis_auth.clients import client_of
-from django_redis_auth.exceptions import AuthUnavailable, LastSignInMethod, RateLimited
+from django_redis_auth.exceptions import (
+    AuthUnavailable,
+    InvalidCode,
+    LastSignInMethod,
+    MethodNotAvailable,
+    RateLimited,
+)
 from django_redis_auth.mfa import changes, passkeys, reauth
 from django_redis_auth.mfa.exceptions import (
     ChallengeExpired,
@@ -28,7 +34,7 @@ from django_redis_auth.mfa.exceptions import (
 )
 from django_redis_auth.mfa.models import Passkey
 from django_redis_auth.mfa.views import _row
-from django_redis_auth.serializers import EmailField, TokenPairSerializer
+from django_redis_auth.serializers import TOKEN_MAX, EmailField, TokenPairSerializer
 from django_redis_auth.tokens import claims, devices, issuing
 
 LAST_PASSKEY = _(
@@ -86,6 +92,20 @@ class LoginOptionsSerializer(serializers.Serializer):
     email = EmailField(
         required=False, help_text="Email-first sign-in; without it, discoverable credentials."
     )
+    challenge = serializers.CharField(
+        required=False,
+        max_length=TOKEN_MAX,
+        help_text="The `challenge` of login/'s 202: new options for its passkey step (the "
+        "first ones expired, or a failed answer spent them). Not with `email`.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "email" in attrs and "challenge" in attrs:
+            raise serializers.ValidationError(
+                {"challenge": [_("Give an email or a challenge, not both.")]},
+                code="invalid_input",
+            )
+        return attrs
 
 
 class AssertionSerializer(serializers.Serializer):
@@ -207,16 +227,20 @@ def _other_way_in(user: Any) -> bool:
 
 class LoginOptionsView(PublicAPIView):
     """(email) → request options: ``allowCredentials`` for an email-first sign-in, none
-    (discoverable credentials) without one."""
+    (discoverable credentials) without one; (challenge) → options for the passkey step of
+    that login challenge."""
 
     serializer_class = LoginOptionsSerializer
     response_serializer_class = OptionsSerializer
-    errors = (RateLimited, *PASSKEY_ERRORS)
+    errors = (RateLimited, InvalidCode, MethodNotAvailable, *PASSKEY_ERRORS)
 
     def post(self, request: Request) -> Response:
         passkeys.require_enabled()
-        email = self.validated().get("email")
-        return Response(passkeys.request_options(email=email, client_ip=client_of(request).ip))
+        data = self.validated()
+        client = client_of(request)
+        if "challenge" in data:
+            return Response(second_step.passkey_step_options(data["challenge"], client))
+        return Response(passkeys.request_options(email=data.get("email"), client_ip=client.ip))
 
 
 class LoginView(PublicAPIView):

@@ -362,8 +362,19 @@ const flows = {
     const body = { challenge: loginChallenge, code: value("#login-code"), method: $("#login-method").value };
     if (body.method === "passkey") {
       delete body.code;
+      // The 202's options serve one answer for 5 minutes: after that, new ones for this challenge.
+      let options = loginPasskeyOptions;
+      loginPasskeyOptions = null;
+      if (!options) {
+        const fresh = await call("POST", "passkeys/login/options/", { body: { challenge: loginChallenge } });
+        if (fresh.status !== 200) {
+          show(button, fresh);
+          return;
+        }
+        options = fresh.data.publicKey;
+      }
       try {
-        const assertion = await navigator.credentials.get({ publicKey: requestOptions(loginPasskeyOptions) });
+        const assertion = await navigator.credentials.get({ publicKey: requestOptions(options) });
         body.credential = credentialJSON(assertion);
       } catch (error) {
         show(button, webauthnError(error));
