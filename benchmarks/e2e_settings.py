@@ -36,4 +36,5 @@ if os.environ.get("BENCH_SERVER") == "asgi" and _db["ENGINE"].endswith("postgres
     # thread and never reused: under wrk's load the stateless baseline ran Postgres out of
     # connections, "too many clients already"), the backend's own pool instead.
     _db["CONN_MAX_AGE"] = 0
-    _db.setdefault("OPTIONS", {})["pool"] = True
+    # Room for every connection wrk opens (bench_e2e.CONNECTIONS), all on one worker if need be.
+    _db.setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 8}

@@ -257,6 +257,54 @@ def test_the_cap_orders_sessions_used_within_one_second(user, api):
                 idle = newest
 
 
+def test_a_sign_in_across_a_second_boundary_is_the_most_recent(user, api, monkeypatch):
+    """The session's place in the cap's order is taken from the same instant as its token's
+    ``exp``: time passing between the two (simplejwt's own database write, say) across a
+    second boundary must not make the newest session the least recent one."""
+    from django_redis_auth.tokens.signing import RefreshToken
+
+    with override_package(MAX_SESSIONS_PER_USER=2):
+        with time_machine.travel(T0 + 0.990, tick=False) as clock:
+            first = sign_in(browser()).json()
+            clock.shift(timedelta(milliseconds=1))
+            second = sign_in(browser()).json()
+            clock.shift(timedelta(milliseconds=7))  # .998
+            mint = RefreshToken.for_user.__func__
+
+            def slow_for_user(cls, user):
+                token = mint(cls, user)
+                clock.shift(timedelta(milliseconds=3))  # the session is written at .001
+                return token
+
+            monkeypatch.setattr(RefreshToken, "for_user", classmethod(slow_for_user))
+            newest = sign_in(browser()).json()
+            assert bearer(newest["access"]).get("/auth/me/").status_code == 200
+            assert bearer(second["access"]).get("/auth/me/").status_code == 200
+            assert bearer(first["access"]).get("/auth/me/").status_code == 401
+
+
+def test_auth_time_is_the_minting_instant_without_use_tz(user, monkeypatch, settings):
+    """simplejwt's times are naive UTC when ``USE_TZ`` is off; read as local time they would
+    move ``auth_time`` (and the session's place in the cap's order) by the zone's offset."""
+    import time
+
+    import jwt
+
+    settings.USE_TZ = False
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with time_machine.travel(T0, tick=False):
+            pair = sign_in(browser()).json()
+            me = bearer(pair["access"]).get("/auth/me/")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    refresh = jwt.decode(pair["refresh"], options={"verify_signature": False})
+    assert refresh["auth_time"] == T0
+    assert me.status_code == 200, me.content
+
+
 def test_one_session_more_ends_the_least_recently_used(user, api):
     with override_package(MAX_SESSIONS_PER_USER=3):
         with time_machine.travel(T0, tick=False) as clock:

@@ -81,6 +81,21 @@ def test_fresh_options_for_the_step_after_a_failed_answer(enrolled, authenticato
     verified = post(bearer(""), "login/verify/", step)
     assert verified.status_code == 200, verified.content
     assert amr(verified.json()["access"]) == ["pwd", "hwk", "user", "mfa"]
+    # The sign-in is done: no options for a challenge that can answer nothing any more
+    spent = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+    error(spent, 400, "invalid_code")
+
+
+def test_no_step_options_for_a_challenge_dead_of_wrong_answers(enrolled, authenticator):
+    with override_package(MFA_ATTEMPTS_PER_CHALLENGE=1):
+        body = post(
+            bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}
+        ).json()
+        failed = authenticator.get({"publicKey": body["publicKey"]}, uv=False)
+        step = {"challenge": body["challenge"], "credential": failed}
+        error(post(bearer(""), "login/verify/", step), 400, "invalid_credential")
+        dead = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]})
+        error(dead, 400, "too_many_attempts")
 
 
 def test_step_options_need_a_live_login_challenge_with_a_passkey(enrolled, user):

@@ -102,15 +102,17 @@ def passkey_step_options(challenge: str, client: Client = NOBODY) -> dict[str, A
 
     Why: the options a 202 carries live ``PASSKEY_CHALLENGE_TTL`` and a failed answer spends
     them, while the login challenge lives ``CODE_TTL``; without this the user would have to
-    give the password again. Raises ``InvalidCode`` for a bad or expired challenge (as
-    ``login/verify/`` does) and ``MethodNotAvailable`` when the step offers no passkey.
+    give the password again. Raises ``InvalidCode`` for a bad, expired or spent challenge
+    and ``TooManyAttempts`` for one dead of wrong answers (as ``login/verify/`` does), and
+    ``MethodNotAvailable`` when the step offers no passkey.
     """
     found = challenge_user(challenge)
     if found is None:
         raise InvalidCode()
-    user = found[0]
+    user, nonce, _first = found
     if factors.PASSKEY not in factors.second_step_methods(user):
         raise MethodNotAvailable()
+    factors.check_scope(user, nonce)  # signed in already, or dead of wrong answers
     from django_redis_auth.mfa import passkeys
 
     return passkeys.request_options(

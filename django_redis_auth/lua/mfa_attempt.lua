@@ -5,8 +5,8 @@
 -- KEYS[2] the user's second-step limits hash: 't' wrong TOTP codes over the sliding hour
 -- KEYS[3] the user's newest accepted TOTP time step
 -- KEYS[4] (optional; absent on Redis Cluster) the client IP's limits hash: 'g' wrong codes
--- ARGV[1] action: 'totp', 'take' (a recovery code is about to be looked up) or 'settle'
---         (the looked-up recovery code was right)
+-- ARGV[1] action: 'totp', 'take' (a recovery code is about to be looked up), 'settle'
+--         (the looked-up recovery code was right) or 'peek' (is the scope still open?)
 -- ARGV[2] wrong codes a scope takes before it dies, ARGV[3] the scope's lifetime (ms)
 -- ARGV[4] wrong TOTP codes per user and sliding hour (0 = no cap)
 -- ARGV[5] 'totp': the time step the code matched ('' = it matched none)
@@ -23,6 +23,7 @@
 -- 'take': 'taken' (one wrong code counted in advance; the second value is the scope's
 -- count now), 'dead', 'spent', or 'ip_cap' (ms = the wait).
 -- 'settle': 'ok' (the advance count is given back and the scope spent).
+-- 'peek': 'open', 'dead' or 'spent'; nothing counted or written.
 --
 -- A replayed code (a step not newer than the newest accepted) is a wrong code. Every check
 -- comes before any answer and the script runs atomically, so parallel requests never get
@@ -52,6 +53,9 @@ if redis.call('HGET', scope, 'x') then
 end
 if tonumber(redis.call('HGET', scope, 'n') or '0') >= max_wrong then
   return {'dead', 0}
+end
+if action == 'peek' then
+  return {'open', 0}
 end
 
 local function count_wrong()

@@ -267,6 +267,18 @@ def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
         _refuse(outcome, count)
 
 
+def check_scope(user: Any, scope: str) -> None:
+    """Refuse a scope that is spent or dead (``InvalidCode`` / ``TooManyAttempts``), counting
+    nothing: before handing out something that can only answer it (new passkey options)."""
+    with store.guard():
+        result = store.script("mfa_attempt")(
+            keys=_attempt_keys(user, scope), args=_args("peek", 0, True)
+        )
+    outcome = store.decode(result[0]) or ""
+    if outcome != "open":
+        _refuse(outcome, 0)
+
+
 def settle_scope(user: Any, scope: str, scope_ttl: int) -> None:
     """The proof after :func:`take_scope` passed: the scope is spent."""
     with store.guard():

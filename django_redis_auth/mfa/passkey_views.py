@@ -23,6 +23,7 @@ from django_redis_auth.exceptions import (
     LastSignInMethod,
     MethodNotAvailable,
     RateLimited,
+    TooManyAttempts,
 )
 from django_redis_auth.mfa import changes, passkeys, reauth
 from django_redis_auth.mfa.exceptions import (
@@ -232,7 +233,7 @@ class LoginOptionsView(PublicAPIView):
 
     serializer_class = LoginOptionsSerializer
     response_serializer_class = OptionsSerializer
-    errors = (RateLimited, InvalidCode, MethodNotAvailable, *PASSKEY_ERRORS)
+    errors = (RateLimited, InvalidCode, TooManyAttempts, MethodNotAvailable, *PASSKEY_ERRORS)
 
     def post(self, request: Request) -> Response:
         passkeys.require_enabled()

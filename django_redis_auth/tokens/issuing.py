@@ -67,7 +67,9 @@ def issue_token_pair(
     own receiver then updates ``last_login``), and mails the new-device notice when the
     account has not seen this device (``NEW_DEVICE_NOTICE``)."""
     refresh = RefreshToken.for_user(user)
-    refresh[claims.AUTH_TIME_CLAIM] = int(time.time()) if auth_time is None else int(auth_time)
+    # One clock for the token and its session: ``exp`` counts from ``current_time``.
+    minted_ms = _epoch_ms(refresh.current_time)
+    refresh[claims.AUTH_TIME_CLAIM] = minted_ms // 1000 if auth_time is None else int(auth_time)
     amr_values = list(dict.fromkeys(amr))
     refresh[claims.AMR_CLAIM] = amr_values
     opened = revocation.open_session_for(
@@ -76,6 +78,7 @@ def issue_token_pair(
         int(refresh["exp"]),
         client,
         method=method or "+".join(amr_values),
+        now_ms=minted_ms,
     )
     refresh[claims.EPOCH_CLAIM] = opened.epoch
     refresh[claims.FAMILY_CLAIM] = opened.family
@@ -85,6 +88,13 @@ def issue_token_pair(
     if opened.new_device and auth_settings.NEW_DEVICE_NOTICE:
         notices.new_device(user, client)
     return _pair(refresh)
+
+
+def _epoch_ms(moment: datetime) -> int:
+    """Unix ms of a simplejwt time: aware, or naive UTC where ``USE_TZ`` is off."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def parse_refresh(raw: str) -> RefreshToken:

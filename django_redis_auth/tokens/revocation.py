@@ -78,14 +78,17 @@ def open_session_for(
     client: Client | None = None,
     *,
     method: str = "",
+    now_ms: int | None = None,
 ) -> Opened:
     """:func:`open_session`, in the same script call: the ``sign_in`` activity entry
     (``method``: how), the ``MAX_SESSIONS_PER_USER`` cap (ending the least recently used
-    sessions, recorded too) and the known-devices check of the new-device notice."""
+    sessions, recorded too) and the known-devices check of the new-device notice.
+    ``now_ms``: the instant the refresh token was minted at (its ``exp`` counts from it),
+    so the session's place in the cap's order cannot fall a second behind its token."""
     from django_redis_auth import activity
 
     family = secrets.token_urlsafe(12)
-    now_ms = _now_ms()
+    now_ms = _now_ms() if now_ms is None else now_ms
     ttl_ms = max(1, refresh_exp * 1000 - now_ms)
     _kind, _method, ip, agent, _session = activity.fields("", client)
     with store.guard():
