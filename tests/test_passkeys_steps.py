@@ -86,6 +86,34 @@ def test_fresh_options_for_the_step_after_a_failed_answer(enrolled, authenticato
     error(spent, 400, "invalid_code")
 
 
+def test_two_answers_in_flight_for_one_login_challenge_give_one_session(
+    enrolled, authenticator, monkeypatch
+):
+    """With fresh options, one login challenge can have two WebAuthn challenges; two right
+    answers sent at once must still open one session (the scope is spent once)."""
+    from django_redis_auth.mfa import passkeys
+
+    body = post(bearer(""), "login/", {"email": "alice@example.com", "password": PASSWORD}).json()
+    other = post(bearer(""), "passkeys/login/options/", {"challenge": body["challenge"]}).json()
+    first = {"challenge": body["challenge"], "credential": authenticator.get(body)}
+    second = {"challenge": body["challenge"], "credential": authenticator.get(other)}
+    authenticate = passkeys.authenticate
+    answers = []
+    in_flight = []
+
+    def racing(credential, **kwargs):
+        asserted = authenticate(credential, **kwargs)
+        if not in_flight:  # the other answer arrives while this one is in flight
+            in_flight.append(True)
+            answers.append(post(bearer(""), "login/verify/", second))
+        return asserted
+
+    monkeypatch.setattr(passkeys, "authenticate", racing)
+    late = post(bearer(""), "login/verify/", first)
+    assert answers[0].status_code == 200, answers[0].content
+    error(late, 400, "invalid_code")  # and no pair: the scope was spent by the other
+
+
 def test_no_step_options_for_a_challenge_dead_of_wrong_answers(enrolled, authenticator):
     with override_package(MFA_ATTEMPTS_PER_CHALLENGE=1):
         body = post(

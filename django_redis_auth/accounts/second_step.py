@@ -257,10 +257,10 @@ def _verify_passkey(
         asserted = passkeys.authenticate(
             credential, kind=passkeys.STEP, user=user, binding=passkeys.step_binding(challenge)
         )
+        factors.settle_scope(user, nonce, ttl)  # first: a lost race issues nothing
         pair = tokens.issue_token_pair(
             user, client, amr=[*first, *asserted.amr], method=factors.PASSKEY
         )
-        factors.settle_scope(user, nonce, ttl)
     password_guard.reset(users.canonical_email_of(user))
     return _trusted(user, pair) if trust_device else pair
 

@@ -22,7 +22,8 @@
 -- 'capped' (the user is over the hourly cap: nothing looked at; ms = the wait).
 -- 'take': 'taken' (one wrong code counted in advance; the second value is the scope's
 -- count now), 'dead', 'spent', or 'ip_cap' (ms = the wait).
--- 'settle': 'ok' (the advance count is given back and the scope spent).
+-- 'settle': 'ok' (the advance count is given back and the scope spent), or 'spent' (the
+-- count is given back, but another proof spent the scope first: refuse this one).
 -- 'peek': 'open', 'dead' or 'spent'; nothing counted or written.
 --
 -- A replayed code (a step not newer than the newest accepted) is a wrong code. Every check
@@ -37,13 +38,19 @@ local max_wrong = tonumber(ARGV[2])
 local scope_ms = tonumber(ARGV[3])
 
 if action == 'settle' then
+  -- The advance count goes back either way: the proof was right.
   redis.call('HINCRBY', scope, 'n', -1)
-  if ARGV[8] ~= '0' then
-    redis.call('HSET', scope, 'x', '1')
-  end
   outlive(scope, scope_ms)
   if ip then
     charge(ip, 'g', -1)
+  end
+  if ARGV[8] ~= '0' then
+    -- Spending is the claim: of two right proofs in flight for one login challenge (two
+    -- passkey answers, a passkey and a recovery code) only the first here opens a session.
+    if redis.call('HGET', scope, 'x') then
+      return {'spent', 0}
+    end
+    redis.call('HSET', scope, 'x', '1')
   end
   return {'ok', 0}
 end

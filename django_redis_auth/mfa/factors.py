@@ -248,9 +248,12 @@ def _verify_recovery_code(
             raise TooManyAttempts()
         raise InvalidCode()
     with store.guard():
-        store.script("mfa_attempt")(keys=redis_keys, args=_args("settle", scope_ttl, spend))
+        result = store.script("mfa_attempt")(
+            keys=redis_keys, args=_args("settle", scope_ttl, spend)
+        )
     if on_cluster:
         _give_back_ip_guess(ip_key)
+    _settled(result)
 
 
 def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
@@ -280,11 +283,20 @@ def check_scope(user: Any, scope: str) -> None:
 
 
 def settle_scope(user: Any, scope: str, scope_ttl: int) -> None:
-    """The proof after :func:`take_scope` passed: the scope is spent."""
+    """The proof after :func:`take_scope` passed: the scope is spent, or ``InvalidCode``
+    when another proof spent it meanwhile (call it before issuing anything)."""
     with store.guard():
-        store.script("mfa_attempt")(
+        result = store.script("mfa_attempt")(
             keys=_attempt_keys(user, scope), args=_args("settle", scope_ttl, True)
         )
+    _settled(result)
+
+
+def _settled(result: Any) -> None:
+    """A right proof that lost the race for its scope is refused like a spent challenge:
+    one login challenge opens one session."""
+    if (store.decode(result[0]) or "") == "spent":
+        raise InvalidCode()
 
 
 def _take_ip_guess(ip_key: str) -> None:
