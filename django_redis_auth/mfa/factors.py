@@ -253,7 +253,9 @@ def _verify_recovery_code(
         )
     if on_cluster:
         _give_back_ip_guess(ip_key)
-    _settled(result)
+    settled = store.decode(result[0]) or ""
+    if settled != "ok":
+        _refuse(settled, 0)  # spent by another proof meanwhile
 
 
 def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
@@ -261,42 +263,32 @@ def take_scope(user: Any, scope: str, scope_ttl: int) -> None:
     scope that is spent or dead (``InvalidCode`` / ``TooManyAttempts``), and count one try
     in advance, given back by :func:`settle_scope` when the proof passes. So one login
     challenge yields one session whichever factor answers it, and failed answers count."""
-    with store.guard():
-        result = store.script("mfa_attempt")(
-            keys=_attempt_keys(user, scope), args=_args("take", scope_ttl, True)
-        )
-    outcome, count = store.decode(result[0]) or "", int(result[1])
-    if outcome != "taken":
-        _refuse(outcome, count)
+    _scope_step(user, scope, "take", scope_ttl, expect="taken")
 
 
 def check_scope(user: Any, scope: str) -> None:
     """Refuse a scope that is spent or dead (``InvalidCode`` / ``TooManyAttempts``), counting
     nothing: before handing out something that can only answer it (new passkey options)."""
-    with store.guard():
-        result = store.script("mfa_attempt")(
-            keys=_attempt_keys(user, scope), args=_args("peek", 0, True)
-        )
-    outcome = store.decode(result[0]) or ""
-    if outcome != "open":
-        _refuse(outcome, 0)
+    _scope_step(user, scope, "peek", 0, expect="open")
 
 
 def settle_scope(user: Any, scope: str, scope_ttl: int) -> None:
     """The proof after :func:`take_scope` passed: the scope is spent, or ``InvalidCode``
     when another proof spent it meanwhile (call it before issuing anything)."""
+    _scope_step(user, scope, "settle", scope_ttl, expect="ok")
+
+
+def _scope_step(user: Any, scope: str, action: str, scope_ttl: int, *, expect: str) -> None:
+    """One ``mfa_attempt`` call on a login challenge's scope; any outcome but ``expect`` is
+    refused (``_refuse``: a scope another proof spent first is ``InvalidCode``, so one
+    login challenge opens one session)."""
     with store.guard():
         result = store.script("mfa_attempt")(
-            keys=_attempt_keys(user, scope), args=_args("settle", scope_ttl, True)
+            keys=_attempt_keys(user, scope), args=_args(action, scope_ttl, True)
         )
-    _settled(result)
-
-
-def _settled(result: Any) -> None:
-    """A right proof that lost the race for its scope is refused like a spent challenge:
-    one login challenge opens one session."""
-    if (store.decode(result[0]) or "") == "spent":
-        raise InvalidCode()
+    outcome, count = store.decode(result[0]) or "", int(result[1])
+    if outcome != expect:
+        _refuse(outcome, count)
 
 
 def _take_ip_guess(ip_key: str) -> None:
